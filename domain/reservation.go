@@ -1,0 +1,252 @@
+package domain
+
+import (
+	"slices"
+	"time"
+)
+
+// ReservationStatus is where a hold is in its life.
+type ReservationStatus string
+
+const (
+	ReservationStatusHeld      ReservationStatus = "held"
+	ReservationStatusPurchased ReservationStatus = "purchased"
+	ReservationStatusReleased  ReservationStatus = "released"
+	ReservationStatusExpired   ReservationStatus = "expired"
+)
+
+// Reservation is a hold of one unit by one user. Status is as recorded: a
+// hold whose time ran out stays "held" until the sweeper records it, so ask
+// StatusAt for what a user sees.
+type Reservation struct {
+	ID        string
+	PromoID   string
+	UserID    string
+	Price     Money
+	ExpiresAt time.Time
+	Status    ReservationStatus
+}
+
+// StatusAt is the status as of now: a hold is expired from ExpiresAt on,
+// whether or not ReservationExpired was recorded.
+func (r Reservation) StatusAt(now time.Time) ReservationStatus {
+	if r.Status == ReservationStatusHeld && !now.Before(r.ExpiresAt) {
+		return ReservationStatusExpired
+	}
+	return r.Status
+}
+
+// live: held and not run out at now.
+func (r Reservation) live(now time.Time) bool {
+	return r.StatusAt(now) == ReservationStatusHeld
+}
+
+// ReserveRequest is one user's attempt to hold a unit. Eligible is decided by
+// app/ from segments and distance, which live outside the promo stream.
+type ReserveRequest struct {
+	ReservationID string
+	UserID        string
+	Eligible      bool
+	Now           time.Time
+	TTL           time.Duration
+}
+
+// StockLevel is the promo's units as of a moment.
+type StockLevel struct {
+	Total, Held, Sold, Available int
+}
+
+// holds is the reservation part of a promo's state, indexed so that a flash
+// crowd on one promo costs no scans of every reservation.
+type holds struct {
+	list   []Reservation    // placement order
+	index  map[string]int   // reservation id -> position in list
+	byUser map[string][]int // user id -> positions in list
+	open   map[int]struct{} // recorded as held (some may have run out by time)
+	bought map[string]bool  // users who bought a unit
+	sold   int
+}
+
+func newHolds() holds {
+	return holds{index: map[string]int{}, byUser: map[string][]int{},
+		open: map[int]struct{}{}, bought: map[string]bool{}}
+}
+
+// Stock counts a hold only while it is live: a unit whose hold ran out is
+// free at once, before (or without) any ReservationExpired.
+func (p *Promo) Stock(now time.Time) StockLevel {
+	held := 0
+	for i := range p.open {
+		if p.list[i].live(now) {
+			held++
+		}
+	}
+	total := p.spec.Stock
+	return StockLevel{Total: total, Held: held, Sold: p.sold, Available: max(0, total-held-p.sold)}
+}
+
+// Reserve holds one unit for a user, checking the rules in the contract's
+// order; existing is true when the user already held one (a retry).
+func (p *Promo) Reserve(r ReserveRequest) (res Reservation, existing bool, err error) {
+	if err := r.validate(); err != nil {
+		return Reservation{}, false, err
+	}
+	if p.Status(r.Now) != PromoStatusActive {
+		return Reservation{}, false, ErrPromoNotActive
+	}
+	if held, ok := p.liveHold(r.UserID, r.Now); ok {
+		return held, true, nil
+	}
+	if err := p.canHold(r); err != nil {
+		return Reservation{}, false, err
+	}
+	p.record(ReservationPlaced{ReservationID: r.ReservationID, PromoID: p.id, UserID: r.UserID,
+		ExpiresAt: r.Now.Add(r.TTL).UTC(), Price: p.spec.PromoPrice})
+	return p.list[len(p.list)-1], false, nil
+}
+
+// canHold: one unit per user, only for eligible users, only while a unit is free.
+func (p *Promo) canHold(r ReserveRequest) error {
+	switch {
+	case p.bought[r.UserID]:
+		return ErrAlreadyPurchased
+	case !r.Eligible:
+		return ErrNotEligible
+	case p.Stock(r.Now).Available == 0:
+		return ErrSoldOut
+	}
+	if _, used := p.index[r.ReservationID]; used {
+		return invalid("reservation_id", "is already used")
+	}
+	return nil
+}
+
+func (r ReserveRequest) validate() error {
+	if err := validateID("reservation_id", r.ReservationID); err != nil {
+		return err
+	}
+	if err := validateID("user_id", r.UserID); err != nil {
+		return err
+	}
+	if r.Now.IsZero() {
+		return invalid("now", "must be set")
+	}
+	if r.TTL <= 0 {
+		return invalid("ttl", "must be positive")
+	}
+	return nil
+}
+
+// liveHold finds the user's hold that is still running, if any.
+func (p *Promo) liveHold(userID string, now time.Time) (Reservation, bool) {
+	for _, i := range p.byUser[userID] {
+		if p.list[i].live(now) {
+			return p.list[i], true
+		}
+	}
+	return Reservation{}, false
+}
+
+// Reservation finds a reservation of this promo by id.
+func (p *Promo) Reservation(id string) (Reservation, bool) {
+	i, ok := p.index[id]
+	if !ok {
+		return Reservation{}, false
+	}
+	return p.list[i], true
+}
+
+// Reservations returns every reservation, in placement order.
+func (p *Promo) Reservations() []Reservation { return slices.Clone(p.list) }
+
+// owned finds a reservation and checks that userID placed it.
+func (p *Promo) owned(reservationID, userID string) (Reservation, error) {
+	r, ok := p.Reservation(reservationID)
+	if !ok {
+		return Reservation{}, ErrReservationNotFound
+	}
+	if r.UserID != userID {
+		return Reservation{}, ErrNotOwner
+	}
+	return r, nil
+}
+
+// Purchase buys the held unit. A retry after success answers the same.
+func (p *Promo) Purchase(reservationID, userID string, now time.Time) (Reservation, error) {
+	r, err := p.owned(reservationID, userID)
+	if err != nil {
+		return Reservation{}, err
+	}
+	switch {
+	case r.Status == ReservationStatusPurchased:
+		return r, nil
+	case r.Status == ReservationStatusReleased || p.cancelled:
+		return Reservation{}, ErrReservationClosed
+	case r.StatusAt(now) == ReservationStatusExpired:
+		return Reservation{}, ErrReservationExpired
+	case p.sold >= p.spec.Stock:
+		// Holds never outnumber free units, but clocks of two instances can
+		// disagree about an expiry; the stock count is the last word.
+		return Reservation{}, ErrSoldOut
+	}
+	p.record(PurchaseCompleted{ReservationID: r.ID, PromoID: p.id, UserID: r.UserID})
+	return p.list[p.index[r.ID]], nil
+}
+
+// Release gives a held unit back. A retry after success answers the same.
+func (p *Promo) Release(reservationID, userID string, now time.Time) (Reservation, error) {
+	r, err := p.owned(reservationID, userID)
+	if err != nil {
+		return Reservation{}, err
+	}
+	switch {
+	case r.Status == ReservationStatusReleased:
+		return r, nil
+	case r.Status == ReservationStatusPurchased:
+		return Reservation{}, ErrReservationClosed
+	case r.StatusAt(now) == ReservationStatusExpired:
+		return Reservation{}, ErrReservationExpired
+	}
+	p.record(ReservationReleased{ReservationID: r.ID, PromoID: p.id, UserID: r.UserID})
+	return p.list[p.index[r.ID]], nil
+}
+
+// Expire records, for the log, that a hold ran out. The unit was free from
+// ExpiresAt already; this only writes down what the clock decided.
+func (p *Promo) Expire(reservationID string, now time.Time) (bool, error) {
+	r, ok := p.Reservation(reservationID)
+	if !ok {
+		return false, ErrReservationNotFound
+	}
+	if r.Status != ReservationStatusHeld || now.Before(r.ExpiresAt) {
+		return false, nil
+	}
+	p.record(ReservationExpired{ReservationID: r.ID, PromoID: p.id, UserID: r.UserID})
+	return true, nil
+}
+
+func (h *holds) place(e ReservationPlaced) {
+	if h.index == nil { // a zero Promo; nothing was placed yet
+		*h = newHolds()
+	}
+	i := len(h.list)
+	h.list = append(h.list, Reservation{ID: e.ReservationID, PromoID: e.PromoID, UserID: e.UserID,
+		Price: e.Price, ExpiresAt: e.ExpiresAt, Status: ReservationStatusHeld})
+	h.index[e.ReservationID] = i
+	h.byUser[e.UserID] = append(h.byUser[e.UserID], i)
+	h.open[i] = struct{}{}
+}
+
+// close ends a hold as recorded; only a held reservation can close.
+func (h *holds) close(id string, to ReservationStatus) {
+	i, ok := h.index[id]
+	if !ok || h.list[i].Status != ReservationStatusHeld {
+		return
+	}
+	h.list[i].Status = to
+	delete(h.open, i)
+	if to == ReservationStatusPurchased {
+		h.sold++
+		h.bought[h.list[i].UserID] = true
+	}
+}

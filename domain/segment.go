@@ -1,0 +1,85 @@
+package domain
+
+import "time"
+
+// Segment is a behaviour group a promo targets.
+type Segment string
+
+const (
+	SegmentNewUsers       Segment = "new_users"
+	SegmentFrequentBuyers Segment = "frequent_buyers"
+)
+
+// Known reports whether s is a segment the service can evaluate.
+func (s Segment) Known() bool {
+	return s == SegmentNewUsers || s == SegmentFrequentBuyers
+}
+
+// SegmentRules are the thresholds of the segments (configurable, see API.md).
+type SegmentRules struct {
+	NewUserDays          int
+	FrequentMinPurchases int
+	FrequentWindowDays   int
+}
+
+// DefaultSegmentRules are the contract's defaults: 30 days, 3 purchases in 30 days.
+func DefaultSegmentRules() SegmentRules {
+	return SegmentRules{NewUserDays: 30, FrequentMinPurchases: 3, FrequentWindowDays: 30}
+}
+
+// Profile is what segments are computed from, compact enough to keep for
+// every user in a read model.
+type Profile struct {
+	RegisteredAt time.Time
+	Purchases    []time.Time
+}
+
+// Segments evaluates a profile at now. Segments are never stored: they move
+// with time, so they are computed when needed. The result is sorted,
+// new_users first, and never nil (it renders as [] in JSON).
+func (r SegmentRules) Segments(p Profile, now time.Time) []Segment {
+	out := []Segment{}
+	if r.isNew(p, now) {
+		out = append(out, SegmentNewUsers)
+	}
+	if r.RecentPurchases(p, now) >= r.FrequentMinPurchases {
+		out = append(out, SegmentFrequentBuyers)
+	}
+	return out
+}
+
+// isNew: registered less than NewUserDays ago and never bought anything.
+func (r SegmentRules) isNew(p Profile, now time.Time) bool {
+	if p.RegisteredAt.IsZero() || len(p.Purchases) > 0 {
+		return false
+	}
+	return now.Sub(p.RegisteredAt) < days(r.NewUserDays)
+}
+
+// RecentPurchases counts purchases in (now - FrequentWindowDays, now].
+func (r SegmentRules) RecentPurchases(p Profile, now time.Time) int {
+	from := now.Add(-days(r.FrequentWindowDays))
+	n := 0
+	for _, t := range p.Purchases {
+		if t.After(from) && !t.After(now) {
+			n++
+		}
+	}
+	return n
+}
+
+// Eligible reports whether the user is in any of the promo's segments.
+func Eligible(promoSegments []Segment, userSegments []Segment) bool {
+	for _, p := range promoSegments {
+		for _, u := range userSegments {
+			if p == u {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// days are 24-hour periods, not calendar days: "registered less than 30 days
+// ago" then means the same at any hour and in any zone.
+func days(n int) time.Duration { return time.Duration(n) * 24 * time.Hour }

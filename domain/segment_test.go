@@ -1,0 +1,90 @@
+package domain_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/flashpromo/flashpromo/domain"
+)
+
+func TestSegments(t *testing.T) {
+	now := userNow
+	day := 24 * time.Hour
+	window := now.Add(-30 * day) // the start of the frequent window, excluded
+	rules := domain.DefaultSegmentRules()
+	tests := []struct {
+		name      string
+		reg       time.Time
+		purchases []time.Time
+		want      string
+		recent    int
+	}{
+		{"registered today", now.Add(-time.Hour), nil, "[new_users]", 0},
+		{"registered just under 30 days ago", now.Add(-30*day + time.Nanosecond), nil, "[new_users]", 0},
+		{"registered exactly 30 days ago", now.Add(-30 * day), nil, "[]", 0},
+		{"new but bought once", now.Add(-time.Hour), []time.Time{now.Add(-time.Minute)}, "[]", 1},
+		{"an old purchase also ends new_users", now.Add(-time.Hour), []time.Time{now.Add(-400 * day)}, "[]", 0},
+		{"registered in the future (clock skew)", now.Add(time.Minute), nil, "[new_users]", 0},
+		{"never registered", time.Time{}, nil, "[]", 0},
+		{"three in the window", now.Add(-400 * day), []time.Time{now, now.Add(-day), window.Add(time.Nanosecond)}, "[frequent_buyers]", 3},
+		{"one at the window's start does not count", now.Add(-400 * day), []time.Time{now, now.Add(-day), window}, "[]", 2},
+		{"a purchase after now does not count", now.Add(-400 * day), []time.Time{now, now.Add(-day), now.Add(time.Nanosecond)}, "[]", 2},
+		{"many, old and new", now.Add(-400 * day), []time.Time{now.Add(-99 * day), now, now, now.Add(-29 * day)}, "[frequent_buyers]", 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := domain.Profile{RegisteredAt: tt.reg, Purchases: tt.purchases}
+			got := rules.Segments(p, now)
+			if got == nil || fmt.Sprint(got) != tt.want {
+				t.Fatalf("Segments = %#v, want %s", got, tt.want)
+			}
+			if n := rules.RecentPurchases(p, now); n != tt.recent {
+				t.Fatalf("RecentPurchases = %d, want %d", n, tt.recent)
+			}
+		})
+	}
+}
+
+func TestSegmentsSortedNewUsersFirst(t *testing.T) {
+	rules := domain.SegmentRules{NewUserDays: 30, FrequentMinPurchases: 0, FrequentWindowDays: 30}
+	got := rules.Segments(domain.Profile{RegisteredAt: userNow}, userNow)
+	if fmt.Sprint(got) != "[new_users frequent_buyers]" {
+		t.Fatalf("Segments = %v", got)
+	}
+}
+
+func TestSegmentRulesAreConfigurable(t *testing.T) {
+	rules := domain.SegmentRules{NewUserDays: 7, FrequentMinPurchases: 1, FrequentWindowDays: 1}
+	p := domain.Profile{RegisteredAt: userNow.Add(-8 * 24 * time.Hour), Purchases: []time.Time{userNow.Add(-time.Hour)}}
+	if got := fmt.Sprint(rules.Segments(p, userNow)); got != "[frequent_buyers]" {
+		t.Fatalf("Segments = %s", got)
+	}
+	if d := domain.DefaultSegmentRules(); d != (domain.SegmentRules{NewUserDays: 30, FrequentMinPurchases: 3, FrequentWindowDays: 30}) {
+		t.Fatalf("defaults %+v", d)
+	}
+}
+
+func TestEligible(t *testing.T) {
+	both := []domain.Segment{domain.SegmentNewUsers, domain.SegmentFrequentBuyers}
+	tests := []struct {
+		promo, user []domain.Segment
+		want        bool
+	}{
+		{both, []domain.Segment{domain.SegmentFrequentBuyers}, true},
+		{[]domain.Segment{domain.SegmentNewUsers}, []domain.Segment{domain.SegmentFrequentBuyers}, false},
+		{both, nil, false},
+		{nil, both, false},
+	}
+	for _, tt := range tests {
+		if got := domain.Eligible(tt.promo, tt.user); got != tt.want {
+			t.Errorf("Eligible(%v, %v) = %v", tt.promo, tt.user, got)
+		}
+	}
+}
+
+func TestSegmentKnown(t *testing.T) {
+	if !domain.SegmentNewUsers.Known() || !domain.SegmentFrequentBuyers.Known() || domain.Segment("vip").Known() {
+		t.Fatal("Known is wrong")
+	}
+}
