@@ -1,0 +1,214 @@
+package readmodel
+
+import (
+	"context"
+	"log/slog"
+	"sort"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/flashpromo/flashpromo/app"
+	"github.com/flashpromo/flashpromo/domain"
+	"github.com/flashpromo/flashpromo/eventstore"
+)
+
+// ReadModel is the whole read side: it implements app.ReadModel and
+// app.Projections.
+type ReadModel struct {
+	store         eventstore.Store
+	log           *slog.Logger
+	life          context.Context // of Run: background rebuilds end with it
+	promos        *runner[*Promos]
+	users         *runner[*Users]
+	notifications *runner[*Notifications]
+}
+
+// New builds the read models; Run feeds them.
+func New(store eventstore.Store, rules domain.SegmentRules, log *slog.Logger) *ReadModel {
+	return &ReadModel{
+		store:         store,
+		log:           log,
+		life:          context.Background(),
+		promos:        newRunner("promos", store, NewPromos, log),
+		users:         newRunner("users", store, func() *Users { return NewUsers(rules) }, log),
+		notifications: newRunner("notifications", store, NewNotifications, log),
+	}
+}
+
+// Run follows the log into every model until ctx ends.
+func (rm *ReadModel) Run(ctx context.Context) error {
+	g, ctx := errgroup.WithContext(ctx)
+	rm.life = ctx
+	g.Go(func() error { return rm.promos.run(ctx) })
+	g.Go(func() error { return rm.users.run(ctx) })
+	g.Go(func() error { return rm.notifications.run(ctx) })
+	return g.Wait()
+}
+
+// CatchUp waits until every model has applied the log as it is now.
+func (rm *ReadModel) CatchUp(ctx context.Context) error {
+	head, err := rm.store.Head(ctx)
+	if err != nil {
+		return err
+	}
+	return rm.WaitFor(ctx, head)
+}
+
+func (rm *ReadModel) WaitFor(ctx context.Context, c eventstore.Cursor) error {
+	for _, w := range []func(context.Context, eventstore.Cursor) error{rm.promos.waitFor, rm.users.waitFor, rm.notifications.waitFor} {
+		if err := w(ctx, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (rm *ReadModel) Promo(id string, now time.Time) (app.PromoView, bool) {
+	var v app.PromoView
+	ok := rm.promos.current().view(id, func(p *domain.Promo) {
+		v = app.NewPromoView(p, now, 0)
+	})
+	v.NotificationsSent = rm.NotificationsSent(id)
+	return v, ok
+}
+
+func (rm *ReadModel) Promos(status domain.PromoStatus, now time.Time) []app.PromoView {
+	vs := []app.PromoView{}
+	rm.promos.current().each(func(p *domain.Promo) {
+		if status == "" || p.Status(now) == status {
+			vs = append(vs, app.NewPromoView(p, now, 0))
+		}
+	})
+	for i := range vs {
+		vs[i].NotificationsSent = rm.NotificationsSent(vs[i].ID)
+	}
+	sort.Slice(vs, func(i, j int) bool {
+		if !vs[i].StartsAt.Equal(vs[j].StartsAt) {
+			return vs[i].StartsAt.Before(vs[j].StartsAt)
+		}
+		return vs[i].ID < vs[j].ID
+	})
+	return vs
+}
+
+func (rm *ReadModel) NotificationsSent(promoID string) int {
+	return rm.notifications.current().count(promoID)
+}
+
+func (rm *ReadModel) Due(now time.Time) (activate, end []string) {
+	return rm.promos.current().due(now)
+}
+
+func (rm *ReadModel) ExpiredHolds(now time.Time) []app.Hold {
+	return rm.promos.current().expiredHolds(now)
+}
+
+func (rm *ReadModel) Reservation(id string, now time.Time) (app.ReservationView, bool) {
+	return rm.promos.current().reservation(id, now)
+}
+
+func (rm *ReadModel) User(id string, now time.Time) (app.UserView, bool) {
+	return rm.users.current().user(id, now)
+}
+
+func (rm *ReadModel) VisiblePromos(userID string, at *domain.Location, now time.Time) ([]app.VisiblePromo, bool) {
+	u, ok := rm.User(userID, now)
+	if !ok {
+		return nil, false
+	}
+	vs := []app.VisiblePromo{}
+	rm.promos.current().each(func(p *domain.Promo) {
+		if p.Status(now) != domain.PromoStatusActive {
+			return
+		}
+		spec := p.Spec()
+		if d, ok := app.Sees(u, spec, at); ok {
+			vs = append(vs, app.VisiblePromo{ID: p.ID(), Store: spec.Store, Product: spec.Product,
+				RegularPrice: spec.RegularPrice, PromoPrice: spec.PromoPrice, EndsAt: spec.EndsAt,
+				Available: p.Stock(now).Available, DistanceM: d})
+		}
+	})
+	sort.Slice(vs, func(i, j int) bool { return vs[i].DistanceM < vs[j].DistanceM })
+	return vs, true
+}
+
+func (rm *ReadModel) Eligible(spec domain.PromoSpec, now time.Time) []string {
+	var ids []string
+	rm.users.current().each(now, func(u app.UserView) {
+		if _, ok := app.Sees(u, spec, nil); ok {
+			ids = append(ids, u.ID)
+		}
+	})
+	sort.Strings(ids)
+	return ids
+}
+
+func (rm *ReadModel) Notifications(userID string) ([]domain.NotificationSent, bool) {
+	if !rm.users.current().has(userID) {
+		return nil, false
+	}
+	return rm.notifications.current().of(userID), true
+}
+
+// Status reports each model's position and how far behind the log it is.
+func (rm *ReadModel) Status(ctx context.Context) ([]app.ProjectionStatus, error) {
+	head, err := rm.store.Head(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []app.ProjectionStatus
+	for _, s := range []struct {
+		name string
+		st   func() (eventstore.Cursor, bool)
+	}{{"notifications", rm.notifications.status}, {"promos", rm.promos.status}, {"users", rm.users.status}} {
+		c, rebuilding := s.st()
+		ps := app.ProjectionStatus{Name: s.name, Position: c.Position, Status: "live"}
+		if c.Less(head) { // positions are not dense, so lag is an estimate
+			ps.Lag = max(1, head.Position-c.Position)
+		}
+		if rebuilding {
+			ps.Status = "rebuilding"
+		}
+		out = append(out, ps)
+	}
+	return out, nil
+}
+
+// Rebuild starts rebuilding a model in the background; queries read the
+// old copy until the new one has caught up.
+func (rm *ReadModel) Rebuild(_ context.Context, name string) error {
+	r, ok := rm.rebuilders()[name]
+	if !ok {
+		return app.ErrNotFound
+	}
+	if r.beginRebuild() {
+		go func() {
+			if err := r.rebuild(rm.life); err != nil {
+				rm.log.Error("rebuild failed", "model", name, "err", err)
+			}
+		}()
+	}
+	return nil
+}
+
+// RebuildNow rebuilds a model and returns when it is swapped in.
+func (rm *ReadModel) RebuildNow(ctx context.Context, name string) error {
+	r, ok := rm.rebuilders()[name]
+	if !ok {
+		return app.ErrNotFound
+	}
+	if !r.beginRebuild() {
+		return nil
+	}
+	return r.rebuild(ctx)
+}
+
+type rebuilder interface {
+	beginRebuild() bool
+	rebuild(context.Context) error
+}
+
+func (rm *ReadModel) rebuilders() map[string]rebuilder {
+	return map[string]rebuilder{"promos": rm.promos, "users": rm.users, "notifications": rm.notifications}
+}

@@ -1,0 +1,173 @@
+// Package readmodel keeps the read side in memory: projectors tail the
+// event store and fold events into models the queries read without a
+// database round trip.
+package readmodel
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/flashpromo/flashpromo/adapters/codec"
+	"github.com/flashpromo/flashpromo/domain"
+	"github.com/flashpromo/flashpromo/eventstore"
+)
+
+// Model is a read model: it folds events in order. A model guards its own
+// state, since queries read it while its runner applies events.
+type Model interface {
+	Apply(e domain.Event)
+}
+
+const (
+	batchSize = 1000
+	poll      = 100 * time.Millisecond
+)
+
+// runner feeds one model from the log and can rebuild it into a shadow
+// copy that replaces it once caught up; queries keep reading the old copy
+// until then.
+type runner[M Model] struct {
+	name  string
+	store eventstore.Store
+	fresh func() M
+	log   *slog.Logger
+
+	mu         sync.Mutex // held while applying a batch or swapping
+	model      M
+	cursor     eventstore.Cursor
+	advanced   chan struct{} // closed and replaced when the cursor moves
+	rebuilding bool
+}
+
+func newRunner[M Model](name string, store eventstore.Store, fresh func() M, log *slog.Logger) *runner[M] {
+	return &runner[M]{name: name, store: store, fresh: fresh, log: log, model: fresh(), advanced: make(chan struct{})}
+}
+
+// current is the model queries read.
+func (r *runner[M]) current() M {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.model
+}
+
+// run follows the log until ctx ends.
+func (r *runner[M]) run(ctx context.Context) error {
+	return eventstore.Follow(ctx, r.store, r.position(), batchSize, poll, r.applyLive)
+}
+
+func (r *runner[M]) position() eventstore.Cursor {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.cursor
+}
+
+func (r *runner[M]) applyLive(_ context.Context, events []eventstore.Event) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.fold(r.model, events)
+	r.cursor = events[len(events)-1].Cursor
+	close(r.advanced)
+	r.advanced = make(chan struct{})
+	return nil
+}
+
+func (r *runner[M]) fold(m M, events []eventstore.Event) {
+	for _, e := range events {
+		ev, ok, err := codec.Decode(e)
+		if err != nil {
+			r.log.Error("read model skips an undecodable event", "model", r.name, "event", e.ID, "err", err)
+			continue
+		}
+		if ok {
+			m.Apply(ev)
+		}
+	}
+}
+
+// waitFor blocks until the model has applied the event at c.
+func (r *runner[M]) waitFor(ctx context.Context, c eventstore.Cursor) error {
+	for {
+		r.mu.Lock()
+		done, advanced := !r.cursor.Less(c), r.advanced
+		r.mu.Unlock()
+		if done {
+			return nil
+		}
+		select {
+		case <-advanced:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// beginRebuild marks the model as rebuilding; false if it already is.
+func (r *runner[M]) beginRebuild() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.rebuilding {
+		return false
+	}
+	r.rebuilding = true
+	return true
+}
+
+// rebuild replays the whole log into a fresh model, then swaps it in. The
+// shadow reads only up to the live cursor, so no event is applied twice.
+// The caller has called beginRebuild.
+func (r *runner[M]) rebuild(ctx context.Context) error {
+	defer func() {
+		r.mu.Lock()
+		r.rebuilding = false
+		r.mu.Unlock()
+	}()
+	shadow, at := r.fresh(), eventstore.Cursor{}
+	for {
+		target := r.position()
+		var err error
+		if at, err = r.catchUp(ctx, shadow, at, target); err != nil {
+			return err
+		}
+		r.mu.Lock()
+		if r.cursor == at { // caught up: the live loop waits while we swap
+			r.model = shadow
+			r.mu.Unlock()
+			r.log.Info("read model rebuilt", "model", r.name, "position", at.Position)
+			return nil
+		}
+		r.mu.Unlock()
+		select { // the live loop moved on meanwhile: chase it
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Millisecond):
+		}
+	}
+}
+
+// catchUp folds events after `at` up to and including `target` into m.
+func (r *runner[M]) catchUp(ctx context.Context, m M, at, target eventstore.Cursor) (eventstore.Cursor, error) {
+	for at.Less(target) {
+		events, err := r.store.ReadSince(ctx, at, batchSize)
+		if err != nil {
+			return at, err
+		}
+		n := 0
+		for n < len(events) && !target.Less(events[n].Cursor) {
+			n++
+		}
+		if n == 0 {
+			return at, nil
+		}
+		r.fold(m, events[:n])
+		at = events[n-1].Cursor
+	}
+	return at, nil
+}
+
+func (r *runner[M]) status() (eventstore.Cursor, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.cursor, r.rebuilding
+}

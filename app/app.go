@@ -1,0 +1,78 @@
+// Package app holds the use cases: one handler per command and per query.
+// It decides nothing itself: the domain decides, app loads, saves and asks.
+package app
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/flashpromo/flashpromo/domain"
+	"github.com/flashpromo/flashpromo/eventstore"
+)
+
+// Clock tells the time; tests and the scheduler move it.
+type Clock interface{ Now() time.Time }
+
+// SystemClock is the wall clock.
+type SystemClock struct{}
+
+func (SystemClock) Now() time.Time { return time.Now() }
+
+// Config holds the rules the operator sets.
+type Config struct {
+	HoldTTL time.Duration
+	Zone    *time.Location // bounds the calendar day of "one notification a day"
+	Rules   domain.SegmentRules
+}
+
+// Aggregate is what a Repository saves.
+type Aggregate interface {
+	ID() string
+	Version() int64
+	Changes() []domain.Event
+	Commit()
+}
+
+// ErrConcurrent means another writer changed an aggregate first; reload and retry.
+var ErrConcurrent = errors.New("changed concurrently")
+
+// Repository loads aggregates from their streams and saves their changes.
+type Repository interface {
+	LoadPromo(ctx context.Context, id string) (*domain.Promo, error) // ErrNotFound
+	LoadUser(ctx context.Context, id string) (*domain.User, error)   // ErrNotFound
+	LoadListing(ctx context.Context, id string) (*domain.Listing, error)
+	// Save appends every aggregate's changes atomically, each expected at its
+	// version (ErrConcurrent otherwise), and commits them.
+	Save(ctx context.Context, aggregates ...Aggregate) (eventstore.Cursor, error)
+	// Notify records each notification unless its user already had one that
+	// day, and returns those it recorded.
+	Notify(ctx context.Context, ns []domain.NotificationSent) ([]domain.NotificationSent, error)
+}
+
+// Sync lets a command wait until the read models have seen its events, so
+// a client reads its own writes.
+type Sync interface {
+	WaitFor(ctx context.Context, c eventstore.Cursor) error
+}
+
+// IDs makes new identifiers.
+type IDs func() string
+
+// retry runs f again while it fails with ErrConcurrent, a few times at most.
+func retry(f func() error) error {
+	var err error
+	for range 8 {
+		if err = f(); !errors.Is(err, ErrConcurrent) {
+			return err
+		}
+	}
+	return err
+}
+
+// waitRead waits briefly for the read models; the write stands either way.
+func waitRead(ctx context.Context, s Sync, c eventstore.Cursor) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	_ = s.WaitFor(ctx, c)
+}

@@ -1,0 +1,79 @@
+package app
+
+import (
+	"context"
+	"errors"
+
+	"github.com/flashpromo/flashpromo/domain"
+	"github.com/flashpromo/flashpromo/eventstore"
+)
+
+// Kind sorts errors for the ports: each kind is one HTTP status.
+type Kind int
+
+const (
+	KindInternal Kind = iota
+	KindInvalid
+	KindNotFound
+	KindForbidden
+	KindConflict
+	KindGone
+	KindUnavailable
+)
+
+var (
+	// ErrNotFound: no such promo, user or reservation.
+	ErrNotFound = errors.New("not found")
+	// ErrUnavailable: a backing service (the database) cannot be reached.
+	ErrUnavailable = errors.New("a backing service is unavailable, retry later")
+)
+
+// Problem is an error sorted into a kind with the contract's code.
+type Problem struct {
+	Kind Kind
+	Code string
+	Err  error
+}
+
+func (p *Problem) Error() string { return p.Err.Error() }
+func (p *Problem) Unwrap() error { return p.Err }
+
+var codes = []struct {
+	err  error
+	kind Kind
+	code string
+}{
+	{domain.ErrInvalid, KindInvalid, "invalid_request"},
+	{ErrNotFound, KindNotFound, "not_found"},
+	{domain.ErrReservationNotFound, KindNotFound, "not_found"},
+	{domain.ErrNotEligible, KindForbidden, "not_eligible"},
+	{domain.ErrNotOwner, KindForbidden, "not_owner"},
+	{domain.ErrSoldOut, KindConflict, "sold_out"},
+	{domain.ErrPromoNotActive, KindConflict, "promo_not_active"},
+	{domain.ErrPromoConflict, KindConflict, "promo_conflict"},
+	{domain.ErrAlreadyPurchased, KindConflict, "already_purchased"},
+	{domain.ErrReservationClosed, KindConflict, "reservation_closed"},
+	{domain.ErrReservationExpired, KindGone, "reservation_expired"},
+	{eventstore.ErrUnknownPosition, KindInvalid, "invalid_request"},
+	{ErrUnavailable, KindUnavailable, "unavailable"},
+	{context.DeadlineExceeded, KindUnavailable, "unavailable"},
+}
+
+// Classify returns the kind and code of err; unknown errors are internal.
+func Classify(err error) (Kind, string) {
+	var p *Problem
+	if errors.As(err, &p) {
+		return p.Kind, p.Code
+	}
+	for _, c := range codes {
+		if errors.Is(err, c.err) {
+			return c.kind, c.code
+		}
+	}
+	return KindInternal, "internal"
+}
+
+// Invalid is a bad-input error naming what is wrong.
+func Invalid(field, reason string) error {
+	return &domain.ValidationError{Field: field, Reason: reason}
+}

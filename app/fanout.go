@@ -1,0 +1,41 @@
+package app
+
+import (
+	"context"
+
+	"github.com/flashpromo/flashpromo/domain"
+)
+
+// fanoutChunk is how many notifications go to the store in one statement.
+const fanoutChunk = 5000
+
+// NotifyEligible notifies every user eligible for an active promo now,
+// each at most once a calendar day: the store refuses the second
+// notification of a user's day, so retries, restarts and other instances
+// cannot send twice.
+type NotifyEligible struct{ PromoID string }
+
+func (a *App) notifyEligible(ctx context.Context, c NotifyEligible) (int, error) {
+	now := a.clock.Now()
+	p, ok := a.read.Promo(c.PromoID, now)
+	if !ok || p.Status != domain.PromoStatusActive {
+		return 0, nil // ended or cancelled before the fan-out came to it
+	}
+	summary := domain.PromoSummary{ID: p.ID, Store: p.Store, Product: p.Product,
+		RegularPrice: p.RegularPrice, PromoPrice: p.PromoPrice, EndsAt: p.EndsAt}
+	users := a.read.Eligible(p.PromoSpec, now)
+	sent := 0
+	for start := 0; start < len(users); start += fanoutChunk {
+		batch := users[start:min(start+fanoutChunk, len(users))]
+		ns := make([]domain.NotificationSent, len(batch))
+		for i, u := range batch {
+			ns[i] = domain.NewNotification(a.ids(), u, summary, now, a.cfg.Zone)
+		}
+		done, err := a.repo.Notify(ctx, ns)
+		if err != nil {
+			return sent, err
+		}
+		sent += len(done)
+	}
+	return sent, nil
+}

@@ -1,0 +1,119 @@
+package app
+
+import (
+	"context"
+	"errors"
+
+	"github.com/flashpromo/flashpromo/domain"
+)
+
+// CreatePromo creates a promo; ID is optional and makes a retry idempotent.
+type CreatePromo struct {
+	ID   string
+	Spec domain.PromoSpec
+}
+
+// PromoCreated tells whether the promo is new or an earlier create's.
+type PromoCreated struct {
+	PromoView
+	Created bool
+}
+
+func (a *App) createPromo(ctx context.Context, c CreatePromo) (PromoCreated, error) {
+	if c.ID == "" {
+		c.ID = a.ids()
+	}
+	defer a.locks.lock("promo:" + c.ID)()
+	var out PromoCreated
+	err := retry(func() error {
+		now := a.clock.Now()
+		if p, err := a.repo.LoadPromo(ctx, c.ID); err == nil {
+			if !p.SameSpec(c.Spec) {
+				return domain.ErrPromoConflict
+			}
+			out = PromoCreated{NewPromoView(p, now, a.read.NotificationsSent(p.ID())), false}
+			return nil
+		} else if !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		p, err := domain.CreatePromo(c.ID, c.Spec, now)
+		if err != nil {
+			return err
+		}
+		listing, err := a.repo.LoadListing(ctx, domain.ListingID(c.Spec.Store.ID, c.Spec.Product.ID))
+		if err != nil {
+			return err
+		}
+		if err := listing.Claim(c.Spec.Store.ID, c.Spec.Product.ID, c.ID, c.Spec.StartsAt, c.Spec.EndsAt); err != nil {
+			return err
+		}
+		cur, err := a.repo.Save(ctx, p, listing)
+		if err != nil {
+			return err
+		}
+		waitRead(ctx, a.read, cur)
+		out = PromoCreated{NewPromoView(p, now, 0), true}
+		return nil
+	})
+	return out, err
+}
+
+// CancelPromo cancels a promo; its slot is free for another promo.
+type CancelPromo struct{ ID string }
+
+func (a *App) cancelPromo(ctx context.Context, c CancelPromo) (PromoView, error) {
+	return a.changePromo(ctx, c.ID, func(p *domain.Promo) ([]Aggregate, error) {
+		if err := p.Cancel(a.clock.Now()); err != nil {
+			return nil, err
+		}
+		spec := p.Spec()
+		listing, err := a.repo.LoadListing(ctx, domain.ListingID(spec.Store.ID, spec.Product.ID))
+		if err != nil {
+			return nil, err
+		}
+		listing.Release(p.ID())
+		return []Aggregate{p, listing}, nil
+	})
+}
+
+// ActivatePromo and EndPromo are the scheduler's commands.
+type ActivatePromo struct{ ID string }
+type EndPromo struct{ ID string }
+
+func (a *App) activatePromo(ctx context.Context, c ActivatePromo) (PromoView, error) {
+	return a.changePromo(ctx, c.ID, func(p *domain.Promo) ([]Aggregate, error) {
+		return []Aggregate{p}, p.Activate(a.clock.Now())
+	})
+}
+
+func (a *App) endPromo(ctx context.Context, c EndPromo) (PromoView, error) {
+	return a.changePromo(ctx, c.ID, func(p *domain.Promo) ([]Aggregate, error) {
+		return []Aggregate{p}, p.End(a.clock.Now())
+	})
+}
+
+// changePromo runs decide on the promo under its lock and saves what it
+// changed, retrying when another process got there first.
+func (a *App) changePromo(ctx context.Context, id string, decide func(*domain.Promo) ([]Aggregate, error)) (PromoView, error) {
+	defer a.locks.lock("promo:" + id)()
+	var p *domain.Promo
+	err := retry(func() error {
+		var err error
+		if p, err = a.repo.LoadPromo(ctx, id); err != nil {
+			return err
+		}
+		changed, err := decide(p)
+		if err != nil || len(p.Changes()) == 0 {
+			return err
+		}
+		cur, err := a.repo.Save(ctx, changed...)
+		if err == nil {
+			waitRead(ctx, a.read, cur)
+		}
+		return err
+	})
+	if err != nil {
+		return PromoView{}, err
+	}
+	return NewPromoView(p, a.clock.Now(), a.read.NotificationsSent(id)), nil
+}

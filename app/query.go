@@ -1,0 +1,138 @@
+package app
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/flashpromo/flashpromo/domain"
+	"github.com/flashpromo/flashpromo/eventstore"
+)
+
+// GetPromo reads one promo.
+type GetPromo struct{ ID string }
+
+func (a *App) getPromo(_ context.Context, q GetPromo) (PromoView, error) {
+	p, ok := a.read.Promo(q.ID, a.clock.Now())
+	if !ok {
+		return PromoView{}, ErrNotFound
+	}
+	return p, nil
+}
+
+// ListPromos lists promos, all of them or those with one status.
+type ListPromos struct{ Status string }
+
+func (a *App) listPromos(_ context.Context, q ListPromos) ([]PromoView, error) {
+	switch s := domain.PromoStatus(q.Status); s {
+	case "", domain.PromoStatusScheduled, domain.PromoStatusActive, domain.PromoStatusEnded, domain.PromoStatusCancelled:
+		return a.read.Promos(s, a.clock.Now()), nil
+	}
+	return nil, Invalid("status", "must be scheduled, active, ended or cancelled")
+}
+
+// GetUser reads one user.
+type GetUser struct{ ID string }
+
+func (a *App) getUser(_ context.Context, q GetUser) (UserView, error) {
+	u, ok := a.read.User(q.ID, a.clock.Now())
+	if !ok {
+		return UserView{}, ErrNotFound
+	}
+	return u, nil
+}
+
+// UserPromos lists the promos a user may see now, from At when given.
+type UserPromos struct {
+	UserID string
+	At     *domain.Location
+}
+
+func (a *App) userPromos(_ context.Context, q UserPromos) ([]VisiblePromo, error) {
+	if q.At != nil {
+		if err := q.At.Validate(); err != nil {
+			return nil, err
+		}
+	}
+	ps, ok := a.read.VisiblePromos(q.UserID, q.At, a.clock.Now())
+	if !ok {
+		return nil, ErrNotFound
+	}
+	return ps, nil
+}
+
+// UserNotifications lists the notifications a user got.
+type UserNotifications struct{ UserID string }
+
+func (a *App) userNotifications(_ context.Context, q UserNotifications) ([]NotificationView, error) {
+	ns, ok := a.read.Notifications(q.UserID)
+	if !ok {
+		return nil, ErrNotFound
+	}
+	return ns, nil
+}
+
+// GetReservation reads one reservation.
+type GetReservation struct{ ID string }
+
+func (a *App) getReservation(_ context.Context, q GetReservation) (ReservationView, error) {
+	r, ok := a.read.Reservation(q.ID, a.clock.Now())
+	if !ok {
+		return ReservationView{}, ErrNotFound
+	}
+	return r, nil
+}
+
+// MaxEvents is the largest page of the event log.
+const MaxEvents = 10000
+
+// ReadEvents pages through the global log for analysts.
+type ReadEvents struct {
+	After        int64
+	Limit        int
+	Stream, Type string
+}
+
+// EventPage is a page of the log and where the next one starts.
+type EventPage struct {
+	Events    []eventstore.Event
+	NextAfter int64
+}
+
+func (a *App) readEvents(ctx context.Context, q ReadEvents) (EventPage, error) {
+	if q.Limit == 0 {
+		q.Limit = 1000
+	}
+	if q.Limit < 1 || q.Limit > MaxEvents {
+		return EventPage{}, Invalid("limit", fmt.Sprintf("must be 1 to %d", MaxEvents))
+	}
+	if q.After < 0 {
+		return EventPage{}, Invalid("after", "must not be negative")
+	}
+	if q.Type != "" && !knownEvent(q.Type) {
+		return EventPage{}, Invalid("type", "is not an event type")
+	}
+	events, err := a.log.ReadAll(ctx, eventstore.Query{After: q.After, Limit: q.Limit, StreamID: q.Stream, Type: q.Type})
+	if err != nil {
+		return EventPage{}, err
+	}
+	page := EventPage{Events: events, NextAfter: q.After}
+	if len(events) > 0 {
+		page.NextAfter = events[len(events)-1].Position
+	}
+	return page, nil
+}
+
+func knownEvent(name string) bool {
+	for _, e := range domain.EventTypes() {
+		if e.EventName() == name {
+			return true
+		}
+	}
+	return false
+}
+
+// ListProjections reports every read model's progress.
+type ListProjections struct{}
+
+// RebuildProjection rebuilds one read model into a shadow copy.
+type RebuildProjection struct{ Name string }

@@ -1,0 +1,101 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"github.com/flashpromo/flashpromo/domain"
+)
+
+// Reserve holds one unit of a promo for a user for the hold time.
+type Reserve struct{ PromoID, UserID string }
+
+// Reserved tells whether the hold is new or one the user already had.
+type Reserved struct {
+	ReservationView
+	Existing bool
+}
+
+func (a *App) reserve(ctx context.Context, c Reserve) (Reserved, error) {
+	if c.UserID == "" {
+		return Reserved{}, Invalid("user_id", "is required")
+	}
+	var out Reserved
+	_, err := a.changePromo(ctx, c.PromoID, func(p *domain.Promo) ([]Aggregate, error) {
+		now := a.clock.Now()
+		res, existing, err := p.Reserve(domain.ReserveRequest{
+			ReservationID: a.ids(),
+			UserID:        c.UserID,
+			Eligible:      a.eligible(c.UserID, p.Spec(), now),
+			Now:           now,
+			TTL:           a.cfg.HoldTTL,
+		})
+		out = Reserved{NewReservationView(res, now), existing}
+		return []Aggregate{p}, err
+	})
+	return out, err
+}
+
+// eligible tells whether the user may see the promo now, from memory.
+func (a *App) eligible(userID string, spec domain.PromoSpec, now time.Time) bool {
+	u, ok := a.read.User(userID, now)
+	if !ok {
+		return false
+	}
+	_, ok = Sees(u, spec, nil)
+	return ok
+}
+
+// Purchase buys the unit a reservation holds.
+type Purchase struct{ ReservationID, UserID string }
+
+func (a *App) purchase(ctx context.Context, c Purchase) (ReservationView, error) {
+	return a.changeReservation(ctx, c.ReservationID, func(p *domain.Promo) (domain.Reservation, error) {
+		return p.Purchase(c.ReservationID, c.UserID, a.clock.Now())
+	})
+}
+
+// Release gives a held unit back.
+type Release struct{ ReservationID, UserID string }
+
+func (a *App) release(ctx context.Context, c Release) (ReservationView, error) {
+	return a.changeReservation(ctx, c.ReservationID, func(p *domain.Promo) (domain.Reservation, error) {
+		return p.Release(c.ReservationID, c.UserID, a.clock.Now())
+	})
+}
+
+func (a *App) changeReservation(ctx context.Context, id string, decide func(*domain.Promo) (domain.Reservation, error)) (ReservationView, error) {
+	r, ok := a.read.Reservation(id, a.clock.Now())
+	if !ok {
+		return ReservationView{}, ErrNotFound
+	}
+	var res domain.Reservation
+	_, err := a.changePromo(ctx, r.PromoID, func(p *domain.Promo) ([]Aggregate, error) {
+		var err error
+		res, err = decide(p)
+		return []Aggregate{p}, err
+	})
+	if err != nil {
+		return ReservationView{}, err
+	}
+	return NewReservationView(res, a.clock.Now()), nil
+}
+
+// ExpireHolds records ReservationExpired for holds past their time. The
+// unit was free already; this only writes it down for the log.
+type ExpireHolds struct{}
+
+func (a *App) expireHolds(ctx context.Context, _ ExpireHolds) (int, error) {
+	n := 0
+	for _, h := range a.read.ExpiredHolds(a.clock.Now()) {
+		_, err := a.changePromo(ctx, h.PromoID, func(p *domain.Promo) ([]Aggregate, error) {
+			_, err := p.Expire(h.ReservationID, a.clock.Now())
+			return []Aggregate{p}, err
+		})
+		if err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}

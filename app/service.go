@@ -1,0 +1,112 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/flashpromo/flashpromo/eventstore"
+)
+
+// App holds what the handlers share.
+type App struct {
+	cfg   Config
+	clock Clock
+	ids   IDs
+	repo  Repository
+	read  ReadModel
+	log   EventLog
+	locks *locks
+}
+
+// EventLog is the global log analysts page through.
+type EventLog interface {
+	ReadAll(ctx context.Context, q eventstore.Query) ([]eventstore.Event, error)
+}
+
+// Commands change state.
+type Commands struct {
+	CreatePromo    Handler[CreatePromo, PromoCreated]
+	CancelPromo    Handler[CancelPromo, PromoView]
+	RegisterUser   Handler[RegisterUser, UserView]
+	RegisterUsers  Handler[RegisterUsers, int]
+	MoveUser       Handler[MoveUser, UserView]
+	RecordPurchase Handler[RecordPurchase, UserView]
+	Reserve        Handler[Reserve, Reserved]
+	Purchase       Handler[Purchase, ReservationView]
+	Release        Handler[Release, ReservationView]
+	// The process managers' commands.
+	Tick           Handler[Tick, Ticked]
+	ExpireHolds    Handler[ExpireHolds, int]
+	NotifyEligible Handler[NotifyEligible, int]
+	Rebuild        Handler[RebuildProjection, struct{}]
+}
+
+// Queries read state, from memory but for the event log.
+type Queries struct {
+	Promo         Handler[GetPromo, PromoView]
+	Promos        Handler[ListPromos, []PromoView]
+	User          Handler[GetUser, UserView]
+	UserPromos    Handler[UserPromos, []VisiblePromo]
+	Notifications Handler[UserNotifications, []NotificationView]
+	Reservation   Handler[GetReservation, ReservationView]
+	Events        Handler[ReadEvents, EventPage]
+	Projections   Handler[ListProjections, []ProjectionStatus]
+}
+
+// Application is every use case, decorated with logging and metrics.
+type Application struct {
+	Commands Commands
+	Queries  Queries
+}
+
+// Deps are what the application is built from.
+type Deps struct {
+	Config      Config
+	Clock       Clock
+	IDs         IDs
+	Repo        Repository
+	Read        ReadModel
+	Log         EventLog
+	Projections Projections
+	Logger      *slog.Logger
+	Observer    Observer
+}
+
+// New builds the application.
+func New(d Deps) Application {
+	a := &App{cfg: d.Config, clock: d.Clock, ids: d.IDs, repo: d.Repo, read: d.Read, log: d.Log, locks: newLocks()}
+	l, o := d.Logger, d.Observer
+	return Application{
+		Commands: Commands{
+			CreatePromo:    decorate("create_promo", HandlerFunc[CreatePromo, PromoCreated](a.createPromo), l, o),
+			CancelPromo:    decorate("cancel_promo", HandlerFunc[CancelPromo, PromoView](a.cancelPromo), l, o),
+			RegisterUser:   decorate("register_user", HandlerFunc[RegisterUser, UserView](a.registerUser), l, o),
+			RegisterUsers:  decorate("register_users", HandlerFunc[RegisterUsers, int](a.registerUsers), l, o),
+			MoveUser:       decorate("move_user", HandlerFunc[MoveUser, UserView](a.moveUser), l, o),
+			RecordPurchase: decorate("record_purchase", HandlerFunc[RecordPurchase, UserView](a.recordPurchase), l, o),
+			Reserve:        decorate("reserve", HandlerFunc[Reserve, Reserved](a.reserve), l, o),
+			Purchase:       decorate("purchase", HandlerFunc[Purchase, ReservationView](a.purchase), l, o),
+			Release:        decorate("release", HandlerFunc[Release, ReservationView](a.release), l, o),
+			Tick:           decorate("tick", HandlerFunc[Tick, Ticked](a.tick), l, o),
+			ExpireHolds:    decorate("expire_holds", HandlerFunc[ExpireHolds, int](a.expireHolds), l, o),
+			NotifyEligible: decorate("notify_eligible", HandlerFunc[NotifyEligible, int](a.notifyEligible), l, o),
+			Rebuild: decorate("rebuild_projection", HandlerFunc[RebuildProjection, struct{}](
+				func(ctx context.Context, c RebuildProjection) (struct{}, error) {
+					return struct{}{}, d.Projections.Rebuild(ctx, c.Name)
+				}), l, o),
+		},
+		Queries: Queries{
+			Promo:         decorate("get_promo", HandlerFunc[GetPromo, PromoView](a.getPromo), l, o),
+			Promos:        decorate("list_promos", HandlerFunc[ListPromos, []PromoView](a.listPromos), l, o),
+			User:          decorate("get_user", HandlerFunc[GetUser, UserView](a.getUser), l, o),
+			UserPromos:    decorate("user_promos", HandlerFunc[UserPromos, []VisiblePromo](a.userPromos), l, o),
+			Notifications: decorate("user_notifications", HandlerFunc[UserNotifications, []NotificationView](a.userNotifications), l, o),
+			Reservation:   decorate("get_reservation", HandlerFunc[GetReservation, ReservationView](a.getReservation), l, o),
+			Events:        decorate("read_events", HandlerFunc[ReadEvents, EventPage](a.readEvents), l, o),
+			Projections: decorate("list_projections", HandlerFunc[ListProjections, []ProjectionStatus](
+				func(ctx context.Context, _ ListProjections) ([]ProjectionStatus, error) {
+					return d.Projections.Status(ctx)
+				}), l, o),
+		},
+	}
+}

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/flashpromo/flashpromo/domain"
+)
+
+// config is the service's configuration: a flag for each setting, whose
+// FLASHPROMO_* variable applies when the flag is not given.
+type config struct {
+	HTTPAddr     string
+	DatabaseURL  string
+	KafkaBrokers string
+	AdminToken   string
+	HoldTTL      time.Duration
+	Timezone     string
+	ReserveRate  float64
+	Rules        domain.SegmentRules
+	Tick         time.Duration // how often the scheduler looks for due promos and expired holds
+}
+
+// envOf maps each flag to its variable.
+var envOf = map[string]string{
+	"http-addr":              "FLASHPROMO_HTTP_ADDR",
+	"database-url":           "FLASHPROMO_DATABASE_URL",
+	"kafka-brokers":          "FLASHPROMO_KAFKA_BROKERS",
+	"admin-token":            "FLASHPROMO_ADMIN_TOKEN",
+	"hold-ttl":               "FLASHPROMO_HOLD_TTL",
+	"timezone":               "FLASHPROMO_TIMEZONE",
+	"reserve-rate":           "FLASHPROMO_RESERVE_RATE",
+	"new-user-days":          "FLASHPROMO_NEW_USER_DAYS",
+	"frequent-min-purchases": "FLASHPROMO_FREQUENT_MIN_PURCHASES",
+	"frequent-window-days":   "FLASHPROMO_FREQUENT_WINDOW_DAYS",
+}
+
+func defaultConfig() config {
+	return config{HTTPAddr: ":8080", HoldTTL: time.Minute, Timezone: "UTC", ReserveRate: 5,
+		Rules: domain.DefaultSegmentRules(), Tick: 250 * time.Millisecond}
+}
+
+// storeFlags are the flags every command that opens the store takes.
+func (c *config) storeFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "Postgres URL; empty for the embedded in-memory store")
+}
+
+func (c *config) flags(fs *pflag.FlagSet) {
+	c.storeFlags(fs)
+	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "listen address")
+	fs.StringVar(&c.KafkaBrokers, "kafka-brokers", c.KafkaBrokers, "Kafka brokers, comma separated; empty for the in-process bus")
+	fs.StringVar(&c.AdminToken, "admin-token", c.AdminToken, "bearer token of the admin endpoints; random when empty")
+	fs.DurationVar(&c.HoldTTL, "hold-ttl", c.HoldTTL, "how long a reservation holds a unit")
+	fs.StringVar(&c.Timezone, "timezone", c.Timezone, "IANA zone whose calendar day bounds one notification a user a day")
+	fs.Float64Var(&c.ReserveRate, "reserve-rate", c.ReserveRate, "reservation attempts a second allowed to one user")
+	fs.IntVar(&c.Rules.NewUserDays, "new-user-days", c.Rules.NewUserDays, "days a user counts as new")
+	fs.IntVar(&c.Rules.FrequentMinPurchases, "frequent-min-purchases", c.Rules.FrequentMinPurchases, "purchases that make a frequent buyer")
+	fs.IntVar(&c.Rules.FrequentWindowDays, "frequent-window-days", c.Rules.FrequentWindowDays, "days in which those purchases count")
+}
+
+// applyEnv sets each flag not given on the command line from its variable;
+// a malformed variable is an error, never a silent default.
+func applyEnv(fs *pflag.FlagSet) error {
+	var err error
+	fs.VisitAll(func(f *pflag.Flag) {
+		name, ok := envOf[f.Name]
+		v, set := os.LookupEnv(name)
+		if !ok || !set || f.Changed || err != nil {
+			return
+		}
+		if e := fs.Set(f.Name, v); e != nil {
+			err = fmt.Errorf("%s=%q: %w", name, v, e)
+		}
+	})
+	return err
+}
+
+func (c *config) validate() error {
+	switch {
+	case c.HoldTTL <= 0:
+		return fmt.Errorf("hold TTL must be positive, got %s", c.HoldTTL)
+	case c.ReserveRate <= 0:
+		return fmt.Errorf("reserve rate must be positive, got %g", c.ReserveRate)
+	case c.Rules.NewUserDays < 0 || c.Rules.FrequentMinPurchases < 1 || c.Rules.FrequentWindowDays < 1:
+		return fmt.Errorf("segment rules out of range: %+v", c.Rules)
+	}
+	if _, err := time.LoadLocation(c.Timezone); err != nil {
+		return fmt.Errorf("timezone: %w", err)
+	}
+	return nil
+}

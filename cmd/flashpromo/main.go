@@ -1,0 +1,81 @@
+// Command flashpromo serves the Flash Promo API and operates its event log.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+	_ "time/tzdata" // FLASHPROMO_TIMEZONE works on machines without a zone database
+
+	"github.com/spf13/cobra"
+
+	"github.com/flashpromo/flashpromo/app"
+	"github.com/flashpromo/flashpromo/ports"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := rootCommand().ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "flashpromo:", err)
+		os.Exit(1)
+	}
+}
+
+func rootCommand() *cobra.Command {
+	root := &cobra.Command{Use: "flashpromo", Short: "Flash Promo: flash sales for a marketplace", SilenceUsage: true}
+	root.AddCommand(serveCommand(), migrateCommand(), eventsCommand(), projectionsCommand())
+	return root
+}
+
+func serveCommand() *cobra.Command {
+	cfg := defaultConfig()
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the API",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := applyEnv(cmd.Flags()); err != nil {
+				return err
+			}
+			return serve(cmd.Context(), cfg, slog.New(slog.NewTextHandler(os.Stderr, nil)))
+		},
+	}
+	cfg.flags(cmd.Flags())
+	return cmd
+}
+
+func serve(ctx context.Context, cfg config, log *slog.Logger) error {
+	svc, err := newService(ctx, cfg, app.SystemClock{}, log)
+	if err != nil {
+		return err
+	}
+	defer svc.close()
+	srv := ports.NewHTTPServer(cfg.HTTPAddr, svc.handler)
+	errs := make(chan error, 2)
+	go func() {
+		errs <- svc.run(ctx, func() {
+			log.Info("listening", "addr", cfg.HTTPAddr)
+			go func() {
+				if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+					errs <- err
+				}
+			}()
+		})
+	}()
+	select {
+	case err := <-errs:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing requests in flight")
+	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdown)
+}

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/flashpromo/flashpromo/adapters"
+	"github.com/flashpromo/flashpromo/adapters/metrics"
+	"github.com/flashpromo/flashpromo/adapters/readmodel"
+	"github.com/flashpromo/flashpromo/app"
+	"github.com/flashpromo/flashpromo/eventstore"
+	"github.com/flashpromo/flashpromo/eventstore/memory"
+	"github.com/flashpromo/flashpromo/eventstore/postgres"
+	"github.com/flashpromo/flashpromo/ports"
+)
+
+// service is the whole server, wired: build it with newService, start its
+// background work with run, serve its handler.
+type service struct {
+	cfg     config
+	app     app.Application
+	store   eventstore.Store
+	read    *readmodel.ReadModel
+	handler http.Handler
+	log     *slog.Logger
+	close   func()
+}
+
+// openStore opens Postgres, migrated, or the embedded in-memory store, and
+// says which in the log's first line.
+func openStore(ctx context.Context, url string, log *slog.Logger) (eventstore.Store, func(), error) {
+	if url == "" {
+		log.Info("event store: embedded in-memory (set FLASHPROMO_DATABASE_URL for Postgres); state lasts as long as the process")
+		return memory.New(), func() {}, nil
+	}
+	log.Info("event store: postgres")
+	if err := postgres.Migrate(ctx, url); err != nil {
+		return nil, nil, fmt.Errorf("migrate: %w", err)
+	}
+	pool, err := postgres.Connect(ctx, url)
+	if err != nil {
+		return nil, nil, err
+	}
+	return postgres.New(pool), pool.Close, nil
+}
+
+func newService(ctx context.Context, cfg config, clock app.Clock, log *slog.Logger) (*service, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if cfg.KafkaBrokers != "" {
+		return nil, errors.New("FLASHPROMO_KAFKA_BROKERS is set, but this build has no Kafka support yet: unset it to use the in-process bus")
+	}
+	store, closeStore, err := openStore(ctx, cfg.DatabaseURL, log)
+	if err != nil {
+		return nil, err
+	}
+	zone, _ := time.LoadLocation(cfg.Timezone) // validated
+	repo, err := adapters.NewRepository(store, clock, 10_000)
+	if err != nil {
+		closeStore()
+		return nil, err
+	}
+	if cfg.AdminToken == "" {
+		cfg.AdminToken = randomToken()
+		log.Warn("FLASHPROMO_ADMIN_TOKEN is not set; admin endpoints take this token for this run", "admin_token", cfg.AdminToken)
+	}
+	registry := metrics.NewRegistry()
+	read := readmodel.New(store, cfg.Rules, log)
+	application := app.New(app.Deps{
+		Config:      app.Config{HoldTTL: cfg.HoldTTL, Zone: zone, Rules: cfg.Rules},
+		Clock:       clock,
+		IDs:         uuid.NewString,
+		Repo:        repo,
+		Read:        read,
+		Log:         store,
+		Projections: read,
+		Logger:      log,
+		Observer:    metrics.NewObserver(registry),
+	})
+	handler := ports.NewHTTPHandler(application, ports.HTTPConfig{
+		AdminToken: cfg.AdminToken, ReserveRate: cfg.ReserveRate, Registry: registry,
+	})
+	return &service{cfg: cfg, app: application, store: store, read: read, handler: handler, log: log,
+		close: func() { repo.Close(); closeStore() }}, nil
+}
+
+// run catches the read models up with the log, then keeps them, the
+// scheduler and the fan-out going until ctx ends. ready is called once the
+// read models have caught up, so requests are answered from a full model.
+func (s *service) run(ctx context.Context, ready func()) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return ignoreCancel(s.read.Run(ctx)) })
+	if err := s.read.CatchUp(ctx); err != nil {
+		return fmt.Errorf("catch up read models: %w", err)
+	}
+	ready()
+	g.Go(func() error { ports.RunScheduler(ctx, s.app, s.cfg.Tick); return nil })
+	g.Go(func() error { return ignoreCancel(ports.RunFanout(ctx, s.app, s.store, s.log)) })
+	return g.Wait()
+}
+
+func ignoreCancel(err error) error {
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+func randomToken() string {
+	b := make([]byte, 24)
+	_, _ = rand.Read(b) // never fails (crypto/rand)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,86 @@
+package ports
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/flashpromo/flashpromo/app"
+)
+
+// apiError is the contract's error envelope.
+type apiError struct {
+	Error errorBody `json:"error"`
+}
+
+type errorBody struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// httpProblem is an error the port itself raises, with its status.
+type httpProblem struct {
+	status        int
+	code, message string
+}
+
+func (p *httpProblem) Error() string { return p.message }
+
+func problem(status int, code, message string) error {
+	return &httpProblem{status, code, message}
+}
+
+func invalid(message string) error {
+	return problem(http.StatusBadRequest, "invalid_request", message)
+}
+
+var statusOf = map[app.Kind]int{
+	app.KindInvalid:     http.StatusBadRequest,
+	app.KindNotFound:    http.StatusNotFound,
+	app.KindForbidden:   http.StatusForbidden,
+	app.KindConflict:    http.StatusConflict,
+	app.KindGone:        http.StatusGone,
+	app.KindUnavailable: http.StatusServiceUnavailable,
+}
+
+// errorHandler is the one place that turns errors into responses.
+func errorHandler(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status, body := describe(err)
+	if c.Request().Method == http.MethodHead {
+		_ = c.NoContent(status)
+		return
+	}
+	_ = c.JSON(status, apiError{body})
+}
+
+func describe(err error) (int, errorBody) {
+	var p *httpProblem
+	if errors.As(err, &p) {
+		return p.status, errorBody{p.code, p.message}
+	}
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		switch he.Code {
+		case http.StatusNotFound:
+			return he.Code, errorBody{"not_found", "no such resource"}
+		case http.StatusMethodNotAllowed:
+			return he.Code, errorBody{"method_not_allowed", "method not allowed on this resource"}
+		case http.StatusRequestEntityTooLarge:
+			return he.Code, errorBody{"payload_too_large", "body over 1 MiB"}
+		}
+		return he.Code, errorBody{"invalid_request", http.StatusText(he.Code)}
+	}
+	kind, code := app.Classify(err)
+	status, ok := statusOf[kind]
+	if !ok {
+		return http.StatusInternalServerError, errorBody{"internal", "internal error"}
+	}
+	if kind == app.KindUnavailable { // say what to do, not what broke
+		return status, errorBody{code, app.ErrUnavailable.Error()}
+	}
+	return status, errorBody{code, err.Error()}
+}

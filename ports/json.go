@@ -1,0 +1,50 @@
+package ports
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+)
+
+// MaxBody is the largest request body accepted.
+const MaxBody = 1 << 20
+
+// decode reads exactly one JSON value into v: no unknown field, nothing
+// after it, at most MaxBody bytes.
+func decode(c echo.Context, v any) error {
+	r := http.MaxBytesReader(c.Response(), c.Request().Body, MaxBody)
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return decodeError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return decodeError(err)
+		}
+		return invalid("body must hold a single JSON value")
+	}
+	return nil
+}
+
+func decodeError(err error) error {
+	var tooLarge *http.MaxBytesError
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &tooLarge):
+		return problem(http.StatusRequestEntityTooLarge, "payload_too_large", "body over 1 MiB")
+	case errors.Is(err, io.EOF):
+		return invalid("body is empty")
+	case errors.As(err, &typeErr):
+		return invalid(fmt.Sprintf("%s: wrong type, expected %s", typeErr.Field, typeErr.Type))
+	}
+	return invalid("malformed JSON: " + err.Error())
+}
+
+// required reports a missing field.
+func required(field string) error { return invalid(field + ": is required") }

@@ -1,0 +1,144 @@
+package ports
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/flashpromo/flashpromo/app"
+	"github.com/flashpromo/flashpromo/domain"
+)
+
+type promoRequest struct {
+	ID           string           `json:"id"`
+	Store        *storeJSON       `json:"store"`
+	Product      *domain.Product  `json:"product"`
+	RegularPrice *domain.Money    `json:"regular_price"`
+	PromoPrice   *domain.Money    `json:"promo_price"`
+	Segments     []domain.Segment `json:"segments"`
+	RadiusM      *float64         `json:"radius_m"`
+	StartsAt     *time.Time       `json:"starts_at"`
+	EndsAt       *time.Time       `json:"ends_at"`
+	Stock        *int             `json:"stock"`
+}
+
+type storeJSON struct {
+	ID       string        `json:"id"`
+	Name     string        `json:"name"`
+	Location *locationJSON `json:"location"`
+}
+
+func (r promoRequest) spec() (domain.PromoSpec, error) {
+	for _, f := range []struct {
+		name    string
+		missing bool
+	}{
+		{"store", r.Store == nil}, {"product", r.Product == nil}, {"regular_price", r.RegularPrice == nil},
+		{"promo_price", r.PromoPrice == nil}, {"segments", r.Segments == nil}, {"radius_m", r.RadiusM == nil},
+		{"starts_at", r.StartsAt == nil}, {"ends_at", r.EndsAt == nil}, {"stock", r.Stock == nil},
+	} {
+		if f.missing {
+			return domain.PromoSpec{}, required(f.name)
+		}
+	}
+	loc, err := r.Store.Location.location("store.location")
+	if err != nil {
+		return domain.PromoSpec{}, err
+	}
+	return domain.PromoSpec{
+		Store:        domain.Store{ID: r.Store.ID, Name: r.Store.Name, Location: loc},
+		Product:      *r.Product,
+		RegularPrice: *r.RegularPrice,
+		PromoPrice:   *r.PromoPrice,
+		Segments:     r.Segments,
+		RadiusM:      *r.RadiusM,
+		StartsAt:     *r.StartsAt,
+		EndsAt:       *r.EndsAt,
+		Stock:        *r.Stock,
+	}, nil
+}
+
+type promoJSON struct {
+	ID            string           `json:"id"`
+	Store         domain.Store     `json:"store"`
+	Product       domain.Product   `json:"product"`
+	RegularPrice  domain.Money     `json:"regular_price"`
+	PromoPrice    domain.Money     `json:"promo_price"`
+	Segments      []domain.Segment `json:"segments"`
+	RadiusM       float64          `json:"radius_m"`
+	StartsAt      time.Time        `json:"starts_at"`
+	EndsAt        time.Time        `json:"ends_at"`
+	Status        string           `json:"status"`
+	Stock         stockJSON        `json:"stock"`
+	Notifications struct {
+		Sent int `json:"sent"`
+	} `json:"notifications"`
+	Version int64 `json:"version"`
+}
+
+type stockJSON struct {
+	Total     int `json:"total"`
+	Held      int `json:"held"`
+	Sold      int `json:"sold"`
+	Available int `json:"available"`
+}
+
+func promoOut(p app.PromoView) promoJSON {
+	out := promoJSON{
+		ID: p.ID, Store: p.Store, Product: p.Product, RegularPrice: p.RegularPrice, PromoPrice: p.PromoPrice,
+		Segments: p.Segments, RadiusM: p.RadiusM, StartsAt: p.StartsAt, EndsAt: p.EndsAt, Status: string(p.Status),
+		Stock:   stockJSON{p.Stock.Total, p.Stock.Held, p.Stock.Sold, p.Stock.Available},
+		Version: p.Version,
+	}
+	out.Notifications.Sent = p.NotificationsSent
+	return out
+}
+
+func (s *Server) postPromo(c echo.Context) error {
+	var req promoRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	spec, err := req.spec()
+	if err != nil {
+		return err
+	}
+	p, err := s.app.Commands.CreatePromo.Handle(c.Request().Context(), app.CreatePromo{ID: req.ID, Spec: spec})
+	if err != nil {
+		return err
+	}
+	status := http.StatusCreated
+	if !p.Created {
+		status = http.StatusOK
+	}
+	return c.JSON(status, promoOut(p.PromoView))
+}
+
+func (s *Server) getPromo(c echo.Context) error {
+	p, err := s.app.Queries.Promo.Handle(c.Request().Context(), app.GetPromo{ID: c.Param("promo_id")})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, promoOut(p))
+}
+
+func (s *Server) getPromos(c echo.Context) error {
+	ps, err := s.app.Queries.Promos.Handle(c.Request().Context(), app.ListPromos{Status: c.QueryParam("status")})
+	if err != nil {
+		return err
+	}
+	out := make([]promoJSON, len(ps))
+	for i, p := range ps {
+		out[i] = promoOut(p)
+	}
+	return c.JSON(http.StatusOK, map[string][]promoJSON{"promos": out})
+}
+
+func (s *Server) cancelPromo(c echo.Context) error {
+	p, err := s.app.Commands.CancelPromo.Handle(c.Request().Context(), app.CancelPromo{ID: c.Param("promo_id")})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, promoOut(p))
+}
