@@ -18,7 +18,7 @@ import (
 // once-a-day guard).
 func PromoStream(id string) string   { return "promo-" + id }
 func UserStream(id string) string    { return "user-" + id }
-func ListingStream(id string) string { return "listing-" + id }
+func ListingStream(id string) string { return id } // domain.ListingID is prefixed already
 func NotificationStream(day, userID string) string {
 	return "notification-" + day + "-" + userID // day is fixed width: no ambiguity
 }
