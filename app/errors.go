@@ -46,6 +46,7 @@ var codes = []struct {
 	{domain.ErrInvalid, KindInvalid, "invalid_request"},
 	{ErrNotFound, KindNotFound, "not_found"},
 	{domain.ErrReservationNotFound, KindNotFound, "not_found"},
+	{domain.ErrUserNotFound, KindNotFound, "not_found"},
 	{domain.ErrNotEligible, KindForbidden, "not_eligible"},
 	{domain.ErrNotOwner, KindForbidden, "not_owner"},
 	{domain.ErrSoldOut, KindConflict, "sold_out"},
