@@ -5,6 +5,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/spf13/pflag"
 
 	"github.com/flashpromo/flashpromo/domain"
@@ -22,6 +23,8 @@ type config struct {
 	ReserveRate  float64
 	Rules        domain.SegmentRules
 	Tick         time.Duration // how often the scheduler looks for due promos and expired holds
+
+	tracer pgx.QueryTracer // sees every database query (tests count them)
 }
 
 // envOf maps each flag to its variable.

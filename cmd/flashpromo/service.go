@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/flashpromo/flashpromo/adapters"
@@ -37,7 +39,7 @@ type service struct {
 
 // openStore opens Postgres, migrated, or the embedded in-memory store, and
 // says which in the log's first line.
-func openStore(ctx context.Context, url string, log *slog.Logger) (eventstore.Store, func(), error) {
+func openStore(ctx context.Context, url string, tracer pgx.QueryTracer, log *slog.Logger) (eventstore.Store, func(), error) {
 	if url == "" {
 		log.Info("event store: embedded in-memory (set FLASHPROMO_DATABASE_URL for Postgres); state lasts as long as the process")
 		return memory.New(), func() {}, nil
@@ -46,7 +48,7 @@ func openStore(ctx context.Context, url string, log *slog.Logger) (eventstore.St
 	if err := postgres.Migrate(ctx, url); err != nil {
 		return nil, nil, fmt.Errorf("migrate: %w", err)
 	}
-	pool, err := postgres.Connect(ctx, url)
+	pool, err := postgres.Connect(ctx, url, func(c *pgxpool.Config) { c.ConnConfig.Tracer = tracer })
 	if err != nil {
 		return nil, nil, err
 	}
@@ -60,7 +62,7 @@ func newService(ctx context.Context, cfg config, clock app.Clock, log *slog.Logg
 	if cfg.KafkaBrokers != "" {
 		return nil, errors.New("FLASHPROMO_KAFKA_BROKERS is set, but this build has no Kafka support yet: unset it to use the in-process bus")
 	}
-	store, closeStore, err := openStore(ctx, cfg.DatabaseURL, log)
+	store, closeStore, err := openStore(ctx, cfg.DatabaseURL, cfg.tracer, log)
 	if err != nil {
 		return nil, err
 	}
