@@ -100,7 +100,10 @@ type Store interface {
 	// AppendNew writes each append, whose Expected must be NoStream, as the
 	// first events of a new stream, skipping those whose stream exists
 	// already. It returns the stream ids it wrote, in the order given. One
-	// call is one transaction, meant for thousands of streams at once.
+	// call is one transaction, meant for thousands of streams at once. Each
+	// append carries exactly one event; an append whose event id is stored
+	// already is skipped too, as a retry. A stream given twice is written
+	// once, by its first append.
 	AppendNew(ctx context.Context, appends []Append) ([]string, error)
 
 	// ReadStream returns the events of a stream with version > after, in

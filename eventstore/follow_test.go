@@ -1,0 +1,91 @@
+package eventstore_test
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/flashpromo/flashpromo/eventstore"
+	"github.com/flashpromo/flashpromo/eventstore/memory"
+)
+
+func appendOne(t *testing.T, s eventstore.Store, id string) {
+	t.Helper()
+	_, err := s.Append(t.Context(), eventstore.Append{StreamID: id, Expected: eventstore.NoStream,
+		Events: []eventstore.NewEvent{{ID: id, Type: "Happened", Data: []byte(`{}`)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// followUntil runs Follow until it has handled want events.
+func followUntil(ctx context.Context, s eventstore.Store, poll time.Duration, want int) error {
+	errDone := errors.New("done")
+	n := 0
+	err := eventstore.Follow(ctx, s, eventstore.Cursor{}, 10, poll, func(_ context.Context, events []eventstore.Event) error {
+		if n += len(events); n >= want {
+			return errDone
+		}
+		return nil
+	})
+	if errors.Is(err, errDone) {
+		return nil
+	}
+	return err
+}
+
+// An append wakes the follower at once: with an hour between polls, only
+// Appended can.
+func TestFollowWakesOnAppend(t *testing.T) {
+	s := memory.New()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- followUntil(ctx, s, time.Hour, 1) }()
+	time.Sleep(10 * time.Millisecond) // let it wait; the test passes either way
+	appendOne(t, s, "e1")
+	if err := <-done; err != nil {
+		t.Fatalf("follow: %v", err)
+	}
+}
+
+// failing fails its first reads, like a database that is down.
+type failing struct {
+	*memory.Store
+	failures atomic.Int32
+}
+
+func (f *failing) ReadSince(ctx context.Context, after eventstore.Cursor, limit int) ([]eventstore.Event, error) {
+	if f.failures.Add(-1) >= 0 {
+		return nil, errors.New("connection refused")
+	}
+	return f.Store.ReadSince(ctx, after, limit)
+}
+
+func TestFollowOutlivesReadErrors(t *testing.T) {
+	s := &failing{Store: memory.New()}
+	s.failures.Store(3)
+	appendOne(t, s, "e1")
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if err := followUntil(ctx, s, time.Millisecond, 1); err != nil {
+		t.Fatalf("follow: %v", err)
+	}
+	if n := s.failures.Load(); n >= 0 {
+		t.Fatalf("%d failures left: the test did not fail reads", n+1)
+	}
+}
+
+func TestFollowRejectsBadArguments(t *testing.T) {
+	for _, c := range []struct {
+		batch int
+		poll  time.Duration
+	}{{0, time.Second}, {10, 0}} {
+		err := eventstore.Follow(t.Context(), memory.New(), eventstore.Cursor{}, c.batch, c.poll, nil)
+		if !errors.Is(err, eventstore.ErrInvalidArgument) {
+			t.Errorf("batch %d, poll %v: %v", c.batch, c.poll, err)
+		}
+	}
+}
