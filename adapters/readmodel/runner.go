@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/flashpromo/flashpromo/adapters/codec"
@@ -34,23 +35,22 @@ type runner[M Model] struct {
 	fresh func() M
 	log   *slog.Logger
 
+	model atomic.Value // M: swapped whole, so queries never wait for a batch
+
 	mu         sync.Mutex // held while applying a batch or swapping
-	model      M
 	cursor     eventstore.Cursor
 	advanced   chan struct{} // closed and replaced when the cursor moves
 	rebuilding bool
 }
 
 func newRunner[M Model](name string, store eventstore.Store, fresh func() M, log *slog.Logger) *runner[M] {
-	return &runner[M]{name: name, store: store, fresh: fresh, log: log, model: fresh(), advanced: make(chan struct{})}
+	r := &runner[M]{name: name, store: store, fresh: fresh, log: log, advanced: make(chan struct{})}
+	r.model.Store(fresh())
+	return r
 }
 
 // current is the model queries read.
-func (r *runner[M]) current() M {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.model
-}
+func (r *runner[M]) current() M { return r.model.Load().(M) }
 
 // run follows the log until ctx ends.
 func (r *runner[M]) run(ctx context.Context) error {
@@ -66,7 +66,7 @@ func (r *runner[M]) position() eventstore.Cursor {
 func (r *runner[M]) applyLive(_ context.Context, events []eventstore.Event) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.fold(r.model, events)
+	r.fold(r.current(), events)
 	r.cursor = events[len(events)-1].Cursor
 	close(r.advanced)
 	r.advanced = make(chan struct{})
@@ -132,7 +132,7 @@ func (r *runner[M]) rebuild(ctx context.Context) error {
 		}
 		r.mu.Lock()
 		if r.cursor == at { // caught up: the live loop waits while we swap
-			r.model = shadow
+			r.model.Store(shadow)
 			r.mu.Unlock()
 			r.log.Info("read model rebuilt", "model", r.name, "position", at.Position)
 			return nil
