@@ -179,8 +179,8 @@ func streamOf(a app.Aggregate) string {
 // unavailable marks a store failure as the backing service's, which the
 // ports answer with 503; a cancelled request stays what it is.
 func unavailable(err error) error {
-	if errors.Is(err, context.Canceled) {
-		return err
+	if errors.Is(err, context.Canceled) || errors.Is(err, eventstore.ErrInvalidArgument) {
+		return err // ours, not the database's
 	}
 	return fmt.Errorf("%w: %v", app.ErrUnavailable, err)
 }
