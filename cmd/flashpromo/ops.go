@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/flashpromo/flashpromo/eventstore"
 	"github.com/flashpromo/flashpromo/eventstore/postgres"
@@ -49,10 +50,8 @@ type admin struct {
 	server, token string
 }
 
-func (a *admin) flags(fs interface {
-	StringVar(*string, string, string, string)
-}) {
-	fs.StringVar(&a.server, "server", "", "base URL of a running server, e.g. http://127.0.0.1:8080")
+func (a *admin) flags(fs *pflag.FlagSet, server string) {
+	fs.StringVar(&a.server, "server", server, "base URL of a running server, e.g. http://127.0.0.1:8080")
 	fs.StringVar(&a.token, "admin-token", os.Getenv("FLASHPROMO_ADMIN_TOKEN"), "admin bearer token (FLASHPROMO_ADMIN_TOKEN)")
 }
 
@@ -102,7 +101,7 @@ func eventsCommand() *cobra.Command {
 	fs.StringVar(&q.StreamID, "stream", "", "only this stream")
 	fs.StringVar(&q.Type, "type", "", "only this event type")
 	cfg.storeFlags(fs)
-	via.flags(fs)
+	via.flags(fs, "")
 	events.AddCommand(replay)
 	return events
 }
@@ -166,9 +165,7 @@ func projectionsCommand() *cobra.Command {
 			return rebuildProjection(cmd.Context(), via, args[0], cmd.OutOrStdout())
 		},
 	}
-	via.flags(rebuild.Flags())
-	rebuild.Flags().Lookup("server").DefValue = "http://127.0.0.1:8080"
-	_ = rebuild.Flags().Set("server", "http://127.0.0.1:8080")
+	via.flags(rebuild.Flags(), "http://127.0.0.1:8080")
 	projections.AddCommand(rebuild)
 	return projections
 }
