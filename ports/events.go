@@ -1,33 +1,14 @@
 package ports
 
 import (
-	"encoding/json"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/flashpromo/flashpromo/app"
 	"github.com/flashpromo/flashpromo/eventstore"
 )
-
-// Envelope is an event as analysts read it (API.md), also on Kafka and in
-// the CLI's replay.
-type Envelope struct {
-	ID         string          `json:"id"`
-	StreamID   string          `json:"stream_id"`
-	Version    int64           `json:"version"`
-	Position   int64           `json:"position"`
-	Type       string          `json:"type"`
-	OccurredAt time.Time       `json:"occurred_at"`
-	Data       json.RawMessage `json:"data"`
-}
-
-// NewEnvelope wraps a stored event.
-func NewEnvelope(e eventstore.Event) Envelope {
-	return Envelope{e.ID, e.StreamID, e.Version, e.Position, e.Type, e.OccurredAt, json.RawMessage(e.Data)}
-}
 
 func (s *Server) getEvents(c echo.Context) error {
 	q := app.ReadEvents{Stream: c.QueryParam("stream"), Type: c.QueryParam("type")}
@@ -45,11 +26,11 @@ func (s *Server) getEvents(c echo.Context) error {
 		return err
 	}
 	out := struct {
-		Events    []Envelope `json:"events"`
-		NextAfter int64      `json:"next_after"`
-	}{make([]Envelope, len(page.Events)), page.NextAfter}
+		Events    []eventstore.Envelope `json:"events"`
+		NextAfter int64                 `json:"next_after"`
+	}{make([]eventstore.Envelope, len(page.Events)), page.NextAfter}
 	for i, e := range page.Events {
-		out.Events[i] = NewEnvelope(e)
+		out.Events[i] = e.Envelope()
 	}
 	return c.JSON(http.StatusOK, out)
 }

@@ -18,7 +18,6 @@ import (
 
 	"github.com/flashpromo/flashpromo/eventstore"
 	"github.com/flashpromo/flashpromo/eventstore/postgres"
-	"github.com/flashpromo/flashpromo/ports"
 )
 
 func migrateCommand() *cobra.Command {
@@ -107,14 +106,14 @@ func eventsCommand() *cobra.Command {
 }
 
 // pager reads one page of envelopes after a position.
-type pager func(ctx context.Context, after int64) ([]ports.Envelope, error)
+type pager func(ctx context.Context, after int64) ([]eventstore.Envelope, error)
 
 func eventPager(ctx context.Context, cfg config, via admin, q eventstore.Query) (pager, error) {
 	q.Limit = 1000
 	if via.server != "" {
-		return func(ctx context.Context, after int64) ([]ports.Envelope, error) {
+		return func(ctx context.Context, after int64) ([]eventstore.Envelope, error) {
 			v := url.Values{"after": {strconv.FormatInt(after, 10)}, "limit": {"1000"}, "stream": {q.StreamID}, "type": {q.Type}}
-			var page struct{ Events []ports.Envelope }
+			var page struct{ Events []eventstore.Envelope }
 			return page.Events, via.do(ctx, http.MethodGet, "/v1/events?"+v.Encode(), &page)
 		}, nil
 	}
@@ -126,12 +125,12 @@ func eventPager(ctx context.Context, cfg config, via admin, q eventstore.Query) 
 		return nil, err
 	}
 	store := postgres.New(pool)
-	return func(ctx context.Context, after int64) ([]ports.Envelope, error) {
+	return func(ctx context.Context, after int64) ([]eventstore.Envelope, error) {
 		q.After = after
 		events, err := store.ReadAll(ctx, q)
-		out := make([]ports.Envelope, len(events))
+		out := make([]eventstore.Envelope, len(events))
 		for i, e := range events {
-			out[i] = ports.NewEnvelope(e)
+			out[i] = e.Envelope()
 		}
 		return out, err
 	}, nil
