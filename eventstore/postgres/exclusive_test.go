@@ -7,10 +7,11 @@ import (
 	"time"
 
 	"github.com/flashpromo/flashpromo/eventstore/postgres"
+	"github.com/flashpromo/flashpromo/internal/pgtest"
 )
 
 func TestExclusiveLetsOneRunAtATime(t *testing.T) {
-	dbURL, _ := newSchema(t)
+	dbURL := pgtest.Schema(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	a, b := connect(t, dbURL), connect(t, dbURL) // two pools: two instances
