@@ -1,6 +1,7 @@
 package ports
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -48,3 +49,18 @@ func decodeError(err error) error {
 
 // required reports a missing field.
 func required(field string) error { return invalid(field + ": is required") }
+
+// decodeEntry decodes one element of a list as strictly as decode does;
+// an error names the element, e.g. "users[3]: location.lat: wrong type".
+func decodeEntry(data json.RawMessage, v any, name string) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var p *httpProblem
+		if errors.As(decodeError(err), &p) {
+			return invalid(name + ": " + p.message)
+		}
+		return invalid(name + ": " + err.Error())
+	}
+	return nil
+}

@@ -1,6 +1,7 @@
 package ports
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -85,7 +86,7 @@ func (s *Server) putUser(c echo.Context) error {
 
 func (s *Server) postUsers(c echo.Context) error {
 	var req struct {
-		Users []userRequest `json:"users"`
+		Users []json.RawMessage `json:"users"` // decoded one by one, so an error names its entry
 	}
 	if err := decode(c, &req); err != nil {
 		return err
@@ -97,8 +98,12 @@ func (s *Server) postUsers(c echo.Context) error {
 		return invalid(fmt.Sprintf("users: at most %d a request", app.MaxBatch))
 	}
 	cmd := app.RegisterUsers{Users: make([]app.RegisterUser, len(req.Users))}
-	for i, u := range req.Users {
+	for i, entry := range req.Users {
 		field := "users[" + strconv.Itoa(i) + "]."
+		var u userRequest
+		if err := decodeEntry(entry, &u, "users["+strconv.Itoa(i)+"]"); err != nil {
+			return err
+		}
 		if u.UserID == "" {
 			return required(field + "user_id")
 		}
