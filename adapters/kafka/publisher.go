@@ -1,0 +1,169 @@
+package kafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/segmentio/kafka-go"
+)
+
+// ErrPublisherClosed is returned by Publish after Close.
+var ErrPublisherClosed = errors.New("kafka: publisher closed")
+
+// PublisherConfig configures a Publisher. Only Brokers is required.
+type PublisherConfig struct {
+	// Brokers are the bootstrap addresses, host:port.
+	Brokers []string
+
+	// BatchTimeout is how long the writer waits to fill a batch. kafka-go's
+	// default of 1 s would make every synchronous Publish take a second.
+	// Default 5 ms.
+	BatchTimeout time.Duration
+
+	// AllowAutoTopicCreation lets the broker create a topic on first write,
+	// with the broker's defaults. Off: topics are created with EnsureTopics.
+	AllowAutoTopicCreation bool
+
+	// MetadataTTL bounds how long the writer's cached topic list may be stale,
+	// so how long a topic created by someone else can look unknown to it.
+	// Publish waits up to twice this for such a topic. Default 1 s.
+	MetadataTTL time.Duration
+
+	// WriteTimeout bounds one produce request. Default 10 s (kafka-go's).
+	WriteTimeout time.Duration
+
+	Logger watermill.LoggerAdapter
+}
+
+func (c PublisherConfig) withDefaults() PublisherConfig {
+	if c.BatchTimeout == 0 {
+		c.BatchTimeout = 5 * time.Millisecond
+	}
+	if c.MetadataTTL == 0 {
+		c.MetadataTTL = time.Second
+	}
+	if c.WriteTimeout == 0 {
+		c.WriteTimeout = 10 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = watermill.NopLogger{}
+	}
+	return c
+}
+
+// Publisher is a watermill message.Publisher writing to Kafka through one
+// shared kafka-go Writer (the topic is set per message). Safe for concurrent use.
+type Publisher struct {
+	cfg       PublisherConfig
+	transport *kafka.Transport
+	writer    *kafka.Writer
+
+	// mu is held for reading by every Publish in flight, so that Close,
+	// which takes it for writing, lets them finish instead of cutting them.
+	mu     sync.RWMutex
+	closed bool
+}
+
+// NewPublisher returns a Publisher; it connects lazily, on the first Publish.
+func NewPublisher(cfg PublisherConfig) (*Publisher, error) {
+	if len(cfg.Brokers) == 0 {
+		return nil, errors.New("kafka: publisher needs at least one broker")
+	}
+	cfg = cfg.withDefaults()
+
+	// An own transport: the default one is shared by the whole process, and
+	// its metadata cache would outlive this publisher.
+	transport := &kafka.Transport{MetadataTTL: cfg.MetadataTTL, ClientID: "flashpromo"}
+	writer := &kafka.Writer{
+		Addr:                   kafka.TCP(cfg.Brokers...),
+		Balancer:               &kafka.Hash{},
+		RequiredAcks:           kafka.RequireAll,
+		BatchTimeout:           cfg.BatchTimeout,
+		WriteTimeout:           cfg.WriteTimeout,
+		AllowAutoTopicCreation: cfg.AllowAutoTopicCreation,
+		Transport:              transport,
+		ErrorLogger:            errorLogger(cfg.Logger),
+	}
+	return &Publisher{cfg: cfg, transport: transport, writer: writer}, nil
+}
+
+// Publish writes messages to topic and returns once all of them are
+// acknowledged by all in-sync replicas. The first message's context bounds
+// the call: one write carries the whole batch, so it has one deadline.
+func (p *Publisher) Publish(topic string, msgs ...*message.Message) error {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.closed {
+		return ErrPublisherClosed
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+
+	kms := make([]kafka.Message, len(msgs))
+	for i, msg := range msgs {
+		kms[i] = marshal(topic, msg)
+	}
+	if err := p.write(msgs[0].Context(), kms); err != nil {
+		return fmt.Errorf("kafka: publishing %d messages to %s: %w", len(kms), topic, err)
+	}
+	return nil
+}
+
+// write retries an unknown topic until the metadata cache has had time to
+// refresh: the writer answers from its cache, so a topic created after the
+// last refresh is unknown for up to MetadataTTL. kafka-go fails that case
+// before sending anything, so the retry cannot duplicate a message.
+func (p *Publisher) write(ctx context.Context, kms []kafka.Message) error {
+	giveUp := time.Now().Add(2 * p.cfg.MetadataTTL)
+	for wait := 50 * time.Millisecond; ; wait = min(2*wait, time.Second) {
+		err := p.writer.WriteMessages(ctx, kms...)
+		if !errors.Is(err, kafka.UnknownTopicOrPartition) || time.Now().After(giveUp) {
+			return err
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return err
+		}
+	}
+}
+
+// Close waits for the Publishes in flight, then closes the writer. Idempotent.
+func (p *Publisher) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil
+	}
+	p.closed = true
+
+	err := p.writer.Close()
+	p.transport.CloseIdleConnections()
+	if err != nil {
+		return fmt.Errorf("kafka: closing writer: %w", err)
+	}
+	return nil
+}
+
+// sleep waits for d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// errorLogger sends kafka-go's error log lines to the watermill logger.
+func errorLogger(l watermill.LoggerAdapter) kafka.Logger {
+	return kafka.LoggerFunc(func(format string, args ...any) {
+		l.Error("kafka-go", fmt.Errorf(format, args...), nil)
+	})
+}
