@@ -57,6 +57,7 @@ var codes = []struct {
 	{domain.ErrReservationExpired, KindGone, "reservation_expired"},
 	{eventstore.ErrUnknownPosition, KindInvalid, "invalid_request"},
 	{ErrUnavailable, KindUnavailable, "unavailable"},
+	{ErrConcurrent, KindUnavailable, "unavailable"}, // lost every retry to other writers: retry later
 	{context.DeadlineExceeded, KindUnavailable, "unavailable"},
 }
 

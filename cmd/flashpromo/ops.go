@@ -92,7 +92,7 @@ func eventsCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return replayEvents(cmd.Context(), page, cmd.OutOrStdout())
+			return replayEvents(cmd.Context(), page, q.After, cmd.OutOrStdout())
 		},
 	}
 	fs := replay.Flags()
@@ -136,9 +136,8 @@ func eventPager(ctx context.Context, cfg config, via admin, q eventstore.Query) 
 	}, nil
 }
 
-func replayEvents(ctx context.Context, page pager, w io.Writer) error {
+func replayEvents(ctx context.Context, page pager, after int64, w io.Writer) error {
 	enc := json.NewEncoder(w)
-	var after int64
 	for {
 		events, err := page(ctx, after)
 		if err != nil || len(events) == 0 {
