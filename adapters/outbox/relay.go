@@ -1,0 +1,134 @@
+// Package outbox relays the event store to a message bus: the store is the
+// outbox, so a command never waits for the bus, and nothing appended is
+// lost when the bus is away.
+package outbox
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/flashpromo/flashpromo/adapters/codec"
+	"github.com/flashpromo/flashpromo/adapters/kafka"
+	"github.com/flashpromo/flashpromo/domain"
+	"github.com/flashpromo/flashpromo/eventstore"
+)
+
+// The topics of API.md.
+const (
+	EventsTopic        = "flashpromo.events"
+	NotificationsTopic = "flashpromo.notifications"
+)
+
+// KeyMetadata is the metadata entry that carries a message's partition
+// key, the one the Kafka publisher turns into the record's key.
+const KeyMetadata = kafka.PartitionKey
+
+// Checkpoint names the relay's place in the log.
+const Checkpoint = "relay"
+
+// Relay publishes every event, in log order, at least once. Its checkpoint
+// moves only after the bus acknowledged a batch.
+type Relay struct {
+	store eventstore.Store
+	bus   message.Publisher
+	log   *slog.Logger
+	retry time.Duration
+}
+
+// NewRelay relays store to bus.
+func NewRelay(store eventstore.Store, bus message.Publisher, log *slog.Logger) *Relay {
+	return &Relay{store: store, bus: bus, log: log, retry: 500 * time.Millisecond}
+}
+
+// Run relays from the checkpoint until ctx ends.
+func (r *Relay) Run(ctx context.Context) error {
+	from, err := r.store.Checkpoint(ctx, Checkpoint)
+	if err != nil {
+		return err
+	}
+	return eventstore.Follow(ctx, r.store, from, 500, 100*time.Millisecond, r.relay)
+}
+
+func (r *Relay) relay(ctx context.Context, events []eventstore.Event) error {
+	envelopes, notifications, err := messages(events)
+	if err != nil {
+		return err
+	}
+	if err := r.publish(ctx, EventsTopic, envelopes); err != nil {
+		return err
+	}
+	if err := r.publish(ctx, NotificationsTopic, notifications); err != nil {
+		return err
+	}
+	return r.store.SaveCheckpoint(ctx, Checkpoint, events[len(events)-1].Cursor)
+}
+
+// publish retries until the bus takes the batch or ctx ends: the bus being
+// down delays the relay, never a command.
+func (r *Relay) publish(ctx context.Context, topic string, msgs []*message.Message) error {
+	for len(msgs) > 0 {
+		err := r.bus.Publish(topic, msgs...)
+		if err == nil {
+			return nil
+		}
+		r.log.Warn("relay waits for the bus", "topic", topic, "err", err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(r.retry):
+		}
+	}
+	return nil
+}
+
+// messages makes the envelope of every event and the delivery of every
+// notification.
+func messages(events []eventstore.Event) (envelopes, notifications []*message.Message, err error) {
+	for _, e := range events {
+		m, err := jsonMessage(e.ID, e.StreamID, e.Envelope())
+		if err != nil {
+			return nil, nil, err
+		}
+		m.Metadata.Set("type", e.Type)
+		envelopes = append(envelopes, m)
+		if e.Type != (domain.NotificationSent{}).EventName() {
+			continue
+		}
+		ev, _, err := codec.Decode(e)
+		if err != nil {
+			return nil, nil, err
+		}
+		n := ev.(domain.NotificationSent)
+		m, err = jsonMessage(n.NotificationID, n.UserID, Delivery{n.NotificationID, n.UserID, n.PromoID, n.Title, n.Body, n.SentAt})
+		if err != nil {
+			return nil, nil, err
+		}
+		notifications = append(notifications, m)
+	}
+	return envelopes, notifications, nil
+}
+
+// Delivery is a notification for the push gateway.
+type Delivery struct {
+	ID      string    `json:"id"`
+	UserID  string    `json:"user_id"`
+	PromoID string    `json:"promo_id"`
+	Title   string    `json:"title"`
+	Body    string    `json:"body"`
+	SentAt  time.Time `json:"sent_at"`
+}
+
+func jsonMessage(id, key string, v any) (*message.Message, error) {
+	payload, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: %w", err)
+	}
+	m := message.NewMessage(id, payload)
+	m.Metadata.Set(KeyMetadata, key)
+	return m, nil
+}
