@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"hash/fnv"
 
 	"github.com/flashpromo/flashpromo/domain"
 )
@@ -13,7 +14,12 @@ const fanoutChunk = 5000
 // each at most once a calendar day: the store refuses the second
 // notification of a user's day, so retries, restarts and other instances
 // cannot send twice.
-type NotifyEligible struct{ PromoID string }
+// With Shards > 1 it notifies only the users of one shard, so that several
+// instances can share one promo's fan-out.
+type NotifyEligible struct {
+	PromoID       string
+	Shard, Shards int
+}
 
 func (a *App) notifyEligible(ctx context.Context, c NotifyEligible) (int, error) {
 	now := a.clock.Now()
@@ -23,7 +29,7 @@ func (a *App) notifyEligible(ctx context.Context, c NotifyEligible) (int, error)
 	}
 	summary := domain.PromoSummary{ID: p.ID, Store: p.Store, Product: p.Product,
 		RegularPrice: p.RegularPrice, PromoPrice: p.PromoPrice, EndsAt: p.EndsAt}
-	users := a.read.Eligible(p.PromoSpec, now)
+	users := inShard(a.read.Eligible(p.PromoSpec, now), c.Shard, c.Shards)
 	sent := 0
 	for start := 0; start < len(users); start += fanoutChunk {
 		batch := users[start:min(start+fanoutChunk, len(users))]
@@ -38,4 +44,20 @@ func (a *App) notifyEligible(ctx context.Context, c NotifyEligible) (int, error)
 		sent += len(done)
 	}
 	return sent, nil
+}
+
+// inShard keeps the users whose hash falls in shard of shards.
+func inShard(users []string, shard, shards int) []string {
+	if shards <= 1 {
+		return users
+	}
+	kept := users[:0:0]
+	for _, u := range users {
+		h := fnv.New32a()
+		h.Write([]byte(u))
+		if int(h.Sum32()%uint32(shards)) == shard {
+			kept = append(kept, u)
+		}
+	}
+	return kept
 }

@@ -17,12 +17,16 @@ type config struct {
 	HTTPAddr     string
 	DatabaseURL  string
 	KafkaBrokers string
-	AdminToken   string
-	HoldTTL      time.Duration
-	Timezone     string
-	ReserveRate  float64
-	Rules        domain.SegmentRules
-	Tick         time.Duration // how often the scheduler looks for due promos and expired holds
+	// KafkaEmbeddedAddr is where FLASHPROMO_KAFKA_BROKERS=embedded listens.
+	KafkaEmbeddedAddr string
+	KafkaPartitions   int
+	FanoutShards      int // parts of one promo's fan-out the instances share
+	AdminToken        string
+	HoldTTL           time.Duration
+	Timezone          string
+	ReserveRate       float64
+	Rules             domain.SegmentRules
+	Tick              time.Duration // how often the scheduler looks for due promos and expired holds
 
 	tracer pgx.QueryTracer // sees every database query (tests count them)
 }
@@ -32,6 +36,9 @@ var envOf = map[string]string{
 	"http-addr":              "FLASHPROMO_HTTP_ADDR",
 	"database-url":           "FLASHPROMO_DATABASE_URL",
 	"kafka-brokers":          "FLASHPROMO_KAFKA_BROKERS",
+	"kafka-embedded-addr":    "FLASHPROMO_KAFKA_EMBEDDED_ADDR",
+	"kafka-partitions":       "FLASHPROMO_KAFKA_PARTITIONS",
+	"fanout-shards":          "FLASHPROMO_FANOUT_SHARDS",
 	"admin-token":            "FLASHPROMO_ADMIN_TOKEN",
 	"hold-ttl":               "FLASHPROMO_HOLD_TTL",
 	"timezone":               "FLASHPROMO_TIMEZONE",
@@ -43,6 +50,7 @@ var envOf = map[string]string{
 
 func defaultConfig() config {
 	return config{HTTPAddr: ":8080", HoldTTL: time.Minute, Timezone: "UTC", ReserveRate: 5,
+		KafkaEmbeddedAddr: "127.0.0.1:9092", KafkaPartitions: 6, FanoutShards: 12,
 		Rules: domain.DefaultSegmentRules(), Tick: 250 * time.Millisecond}
 }
 
@@ -54,7 +62,10 @@ func (c *config) storeFlags(fs *pflag.FlagSet) {
 func (c *config) flags(fs *pflag.FlagSet) {
 	c.storeFlags(fs)
 	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "listen address")
-	fs.StringVar(&c.KafkaBrokers, "kafka-brokers", c.KafkaBrokers, "Kafka brokers, comma separated; empty for the in-process bus")
+	fs.StringVar(&c.KafkaBrokers, "kafka-brokers", c.KafkaBrokers, "Kafka brokers, comma separated; embedded for an in-process broker; empty for the in-process bus")
+	fs.StringVar(&c.KafkaEmbeddedAddr, "kafka-embedded-addr", c.KafkaEmbeddedAddr, "address of the embedded Kafka-protocol broker")
+	fs.IntVar(&c.KafkaPartitions, "kafka-partitions", c.KafkaPartitions, "partitions of the topics created on start")
+	fs.IntVar(&c.FanoutShards, "fanout-shards", c.FanoutShards, "shards of one promo's fan-out, shared by the instances over Kafka")
 	fs.StringVar(&c.AdminToken, "admin-token", c.AdminToken, "bearer token of the admin endpoints; random when empty")
 	fs.DurationVar(&c.HoldTTL, "hold-ttl", c.HoldTTL, "how long a reservation holds a unit")
 	fs.StringVar(&c.Timezone, "timezone", c.Timezone, "IANA zone whose calendar day bounds one notification a user a day")
@@ -85,6 +96,8 @@ func (c *config) validate() error {
 	switch {
 	case c.HoldTTL <= 0:
 		return fmt.Errorf("hold TTL must be positive, got %s", c.HoldTTL)
+	case c.KafkaPartitions < 1 || c.FanoutShards < 1:
+		return fmt.Errorf("kafka partitions and fan-out shards must be at least 1")
 	case c.ReserveRate <= 0:
 		return fmt.Errorf("reserve rate must be positive, got %g", c.ReserveRate)
 	case c.Rules.NewUserDays < 0 || c.Rules.FrequentMinPurchases < 1 || c.Rules.FrequentWindowDays < 1:

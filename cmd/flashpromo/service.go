@@ -17,6 +17,7 @@ import (
 
 	"github.com/flashpromo/flashpromo/adapters"
 	"github.com/flashpromo/flashpromo/adapters/metrics"
+	"github.com/flashpromo/flashpromo/adapters/outbox"
 	"github.com/flashpromo/flashpromo/adapters/readmodel"
 	"github.com/flashpromo/flashpromo/app"
 	"github.com/flashpromo/flashpromo/eventstore"
@@ -31,6 +32,7 @@ type service struct {
 	cfg     config
 	app     app.Application
 	store   eventstore.Store
+	bus     *bus
 	read    *readmodel.ReadModel
 	handler http.Handler
 	log     *slog.Logger
@@ -55,23 +57,37 @@ func openStore(ctx context.Context, url string, tracer pgx.QueryTracer, log *slo
 	return postgres.New(pool), pool.Close, nil
 }
 
-func newService(ctx context.Context, cfg config, clock app.Clock, log *slog.Logger) (*service, error) {
+func newService(ctx context.Context, cfg config, clock app.Clock, log *slog.Logger) (_ *service, err error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	if cfg.KafkaBrokers != "" {
-		return nil, errors.New("FLASHPROMO_KAFKA_BROKERS is set, but this build has no Kafka support yet: unset it to use the in-process bus")
+	var closers []func() // undone in reverse order
+	closeAll := func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
 	}
+	defer func() {
+		if err != nil {
+			closeAll()
+		}
+	}()
 	store, closeStore, err := openStore(ctx, cfg.DatabaseURL, cfg.tracer, log)
 	if err != nil {
 		return nil, err
 	}
-	zone, _ := time.LoadLocation(cfg.Timezone) // validated
-	repo, err := adapters.NewRepository(store, clock, 10_000)
+	closers = append(closers, closeStore)
+	b, err := openBus(ctx, cfg, log)
 	if err != nil {
-		closeStore()
 		return nil, err
 	}
+	closers = append(closers, b.close)
+	repo, err := adapters.NewRepository(store, clock, 10_000)
+	if err != nil {
+		return nil, err
+	}
+	closers = append(closers, repo.Close)
+	zone, _ := time.LoadLocation(cfg.Timezone) // validated
 	if cfg.AdminToken == "" {
 		cfg.AdminToken = randomToken()
 		log.Warn("FLASHPROMO_ADMIN_TOKEN is not set; admin endpoints take this token for this run", "admin_token", cfg.AdminToken)
@@ -92,8 +108,8 @@ func newService(ctx context.Context, cfg config, clock app.Clock, log *slog.Logg
 	handler := ports.NewHTTPHandler(application, ports.HTTPConfig{
 		AdminToken: cfg.AdminToken, ReserveRate: cfg.ReserveRate, Registry: registry,
 	})
-	return &service{cfg: cfg, app: application, store: store, read: read, handler: handler, log: log,
-		close: func() { repo.Close(); closeStore() }}, nil
+	return &service{cfg: cfg, app: application, store: store, bus: b, read: read, handler: handler, log: log,
+		close: closeAll}, nil
 }
 
 // run catches the read models up with the log, then keeps them, the
@@ -107,8 +123,45 @@ func (s *service) run(ctx context.Context, ready func()) error {
 	}
 	ready()
 	g.Go(func() error { ports.RunScheduler(ctx, s.app, s.cfg.Tick); return nil })
-	g.Go(func() error { return ignoreCancel(ports.RunFanout(ctx, s.app, s.store, s.log)) })
+	g.Go(func() error { return ignoreCancel(s.relay(ctx)) })
+	if len(s.bus.brokers) == 0 {
+		g.Go(func() error { return ignoreCancel(ports.RunFanout(ctx, s.app, s.store, s.log)) })
+	} else if err := s.shareFanout(ctx, g); err != nil {
+		return err
+	}
 	return g.Wait()
+}
+
+// relay publishes the log to the bus; on Postgres one instance at a time.
+func (s *service) relay(ctx context.Context) error {
+	r := outbox.NewRelay(s.store, s.bus.pub, s.log)
+	if pg, ok := s.store.(*postgres.Store); ok {
+		return pg.Exclusive(ctx, outbox.Checkpoint, r.Run)
+	}
+	return r.Run(ctx)
+}
+
+// shareFanout plans each activation's shards and works on those Kafka gives
+// this instance.
+func (s *service) shareFanout(ctx context.Context, g *errgroup.Group) error {
+	planner, err := s.bus.subscriber(plannerGroup, s.log)
+	if err != nil {
+		return err
+	}
+	worker, err := s.bus.subscriber(workerGroup, s.log)
+	if err != nil {
+		_ = planner.Close()
+		return err
+	}
+	g.Go(func() error {
+		<-ctx.Done() // subscribers first, so they leave their groups before the bus closes
+		return errors.Join(planner.Close(), worker.Close())
+	})
+	g.Go(func() error {
+		return ignoreCancel(ports.PlanFanouts(ctx, planner, s.bus.pub, s.cfg.FanoutShards, s.log))
+	})
+	g.Go(func() error { return ignoreCancel(ports.NotifyShards(ctx, worker, s.app, s.log)) })
+	return nil
 }
 
 func ignoreCancel(err error) error {

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
+
+	"github.com/flashpromo/flashpromo/adapters/kafka"
+	"github.com/flashpromo/flashpromo/adapters/outbox"
+	"github.com/flashpromo/flashpromo/ports"
+)
+
+// bus is where the relay publishes: Kafka, or the in-process bus when no
+// brokers are configured. With Kafka the instances share the fan-out.
+type bus struct {
+	pub     message.Publisher
+	brokers []string // empty for the in-process bus
+	closers []func()
+}
+
+// Consumer groups: each consumer its own, so one's rebalance is not another's.
+const (
+	plannerGroup = "flashpromo-fanout-planner"
+	workerGroup  = "flashpromo-fanout-workers"
+)
+
+func openBus(ctx context.Context, cfg config, log *slog.Logger) (*bus, error) {
+	wlog := watermill.NewSlogLogger(log)
+	brokers := cfg.KafkaBrokers
+	if brokers == "" {
+		log.Info("bus: in-process (set FLASHPROMO_KAFKA_BROKERS for Kafka)")
+		ch := gochannel.NewGoChannel(gochannel.Config{}, wlog)
+		return &bus{pub: ch, closers: []func(){func() { _ = ch.Close() }}}, nil
+	}
+	b := &bus{}
+	if brokers == "embedded" {
+		e, err := kafka.StartEmbedded(cfg.KafkaEmbeddedAddr)
+		if err != nil {
+			return nil, fmt.Errorf("embedded kafka: %w", err)
+		}
+		b.closers = append(b.closers, e.Close)
+		brokers = strings.Join(e.Addrs(), ",")
+		log.Info("bus: embedded Kafka-protocol broker", "addr", brokers)
+	}
+	b.brokers = strings.Split(brokers, ",")
+	if err := kafka.EnsureTopics(ctx, b.brokers, cfg.KafkaPartitions, outbox.EventsTopic, outbox.NotificationsTopic, ports.FanoutTopic); err != nil {
+		b.close()
+		return nil, fmt.Errorf("kafka topics: %w", err)
+	}
+	pub, err := kafka.NewPublisher(kafka.PublisherConfig{Brokers: b.brokers, Logger: wlog})
+	if err != nil {
+		b.close()
+		return nil, err
+	}
+	b.pub = pub
+	b.closers = append([]func(){func() { _ = pub.Close() }}, b.closers...)
+	log.Info("bus: kafka", "brokers", b.brokers)
+	return b, nil
+}
+
+// subscriber joins a consumer group.
+func (b *bus) subscriber(group string, log *slog.Logger) (*kafka.Subscriber, error) {
+	return kafka.NewSubscriber(kafka.SubscriberConfig{Brokers: b.brokers, ConsumerGroup: group, Logger: watermill.NewSlogLogger(log)})
+}
+
+// close closes the publisher, then the embedded broker.
+func (b *bus) close() {
+	for _, c := range b.closers {
+		c()
+	}
+}
