@@ -1,0 +1,199 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/flashpromo/flashpromo/adapters/kafka"
+	"github.com/flashpromo/flashpromo/adapters/outbox"
+	"github.com/flashpromo/flashpromo/eventstore"
+	"github.com/flashpromo/flashpromo/internal/pgtest"
+)
+
+// onKafka configures a service on the given brokers.
+func onKafka(brokers []string) func(*config) {
+	return func(c *config) {
+		c.KafkaBrokers = brokers[0]
+		c.KafkaPartitions = 4
+		c.FanoutShards = 8
+	}
+}
+
+func startBroker(t *testing.T, addr string) *kafka.Embedded {
+	t.Helper()
+	b, err := kafka.StartEmbedded(addr)
+	if err != nil {
+		t.Fatalf("embedded broker: %v", err)
+	}
+	t.Cleanup(b.Close)
+	return b
+}
+
+// registerMany registers n new users near TechShop in batches.
+func (s *testServer) registerMany(prefix string, n int) {
+	s.t.Helper()
+	registered := s.clock.Now().Add(-72 * time.Hour).Format(time.RFC3339)
+	for start := 0; start < n; start += 5000 {
+		var users []map[string]any
+		for i := start; i < min(start+5000, n); i++ {
+			users = append(users, map[string]any{"user_id": fmt.Sprintf("%s%05d", prefix, i), "registered_at": registered, "location": near})
+		}
+		s.must(http.StatusOK, "POST", "/v1/users/batch", map[string]any{"users": users}, true)
+	}
+}
+
+// consume reads a topic from the start with franz-go, another client than
+// the service's, until want records came or the deadline passed.
+func consume(t *testing.T, brokers []string, topic string, want int) []*kgo.Record {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var records []*kgo.Record
+	for len(records) < want && ctx.Err() == nil {
+		fetches := cl.PollFetches(ctx)
+		fetches.EachRecord(func(r *kgo.Record) { records = append(records, r) })
+	}
+	return records
+}
+
+// handled reads from /metrics how many fan-out shards an instance did.
+func (s *testServer) handled(handler string) int {
+	s.t.Helper()
+	r, err := http.Get(s.URL + "/metrics")
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer r.Body.Close()
+	text, err := io.ReadAll(r.Body)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	re := regexp.MustCompile(`flashpromo_handler_duration_seconds_count\{handler="` + handler + `",outcome="ok"\} (\d+)`)
+	m := re.FindSubmatch(text)
+	if m == nil {
+		return 0
+	}
+	c, _ := strconv.Atoi(string(m[1]))
+	return c
+}
+
+func TestKafkaTwoInstancesShareOneFanout(t *testing.T) {
+	broker := startBroker(t, "127.0.0.1:0")
+	url, clock := pgtest.Schema(t), newFakeClock(t0)
+	a := startServer(t, clock, onPostgres(url), onKafka(broker.Addrs()))
+	b := startServer(t, clock, onPostgres(url), onKafka(broker.Addrs()))
+	const users = 10_000
+	a.registerMany("fan", users)
+	a.newUser("far-away", far)
+	body := promoBody(t0.Add(time.Minute), t0.Add(time.Hour), 100)
+	body["id"] = "p1"
+	a.must(http.StatusCreated, "POST", "/v1/promos", body, true)
+	eventually(t, "b knows every user", func() bool {
+		return b.call("GET", fmt.Sprintf("/v1/users/fan%05d", users-1), nil, false).Status == http.StatusOK
+	})
+
+	clock.Advance(time.Minute)
+	eventually(t, "every eligible user is notified", func() bool {
+		return len(a.events("type=NotificationSent")) >= users
+	})
+	eventually(t, "every shard is done", func() bool { return a.handled("notify_eligible")+b.handled("notify_eligible") >= 8 })
+	if n := len(a.events("type=NotificationSent")); n != users {
+		t.Errorf("%d notifications for %d eligible users", n, users)
+	}
+	if a.handled("notify_eligible") == 0 || b.handled("notify_eligible") == 0 {
+		t.Errorf("shards done: a %d, b %d; want both instances to work", a.handled("notify_eligible"), b.handled("notify_eligible"))
+	}
+
+	// The push gateway's topic: exactly one delivery per eligible user.
+	records := consume(t, broker.Addrs(), outbox.NotificationsTopic, users)
+	perUser := map[string]int{}
+	for _, r := range records {
+		var d outbox.Delivery
+		if err := json.Unmarshal(r.Value, &d); err != nil || string(r.Key) != d.UserID || d.PromoID != "p1" {
+			t.Fatalf("delivery %s: %+v %v", r.Value, d, err)
+		}
+		perUser[d.UserID]++
+	}
+	if len(perUser) != users || perUser["far-away"] != 0 {
+		t.Errorf("deliveries reached %d users (far-away %d), want %d eligible ones", len(perUser), perUser["far-away"], users)
+	}
+}
+
+func TestKafkaEventsTopicHoldsEveryEnvelope(t *testing.T) {
+	broker := startBroker(t, "127.0.0.1:0")
+	s := startServer(t, newFakeClock(t0), onKafka(broker.Addrs()))
+	s.newUser("ana", near)
+	s.activePromo("p1", 3)
+	eventually(t, "ana is notified", func() bool { return s.notifications("ana") == 1 })
+	s.must(http.StatusCreated, "POST", "/v1/promos/p1/reservations", map[string]any{"user_id": "ana"}, false)
+	logged := s.events("")
+
+	records := consume(t, broker.Addrs(), outbox.EventsTopic, len(logged))
+	byID := map[string]eventstore.Envelope{}
+	for _, r := range records {
+		var env eventstore.Envelope
+		if err := json.Unmarshal(r.Value, &env); err != nil {
+			t.Fatalf("record %s is no envelope: %v", r.Value, err)
+		}
+		if string(r.Key) != env.StreamID || header(r, "type") != env.Type {
+			t.Errorf("record of %s: key %q, type header %q", env.ID, r.Key, header(r, "type"))
+		}
+		byID[env.ID] = env
+	}
+	for _, e := range logged {
+		id := e.(map[string]any)["id"].(string)
+		if _, ok := byID[id]; !ok {
+			t.Errorf("event %s of the log is not on %s", id, outbox.EventsTopic)
+		}
+	}
+}
+
+func header(r *kgo.Record, key string) string {
+	for _, h := range r.Headers {
+		if h.Key == key {
+			return string(h.Value)
+		}
+	}
+	return ""
+}
+
+func TestKafkaBrokerAwayLosesNothing(t *testing.T) {
+	first := startBroker(t, "127.0.0.1:0")
+	addrs := first.Addrs()
+	s := startServer(t, newFakeClock(t0), onKafka(addrs))
+	s.newUser("before", near)
+	consume(t, addrs, outbox.EventsTopic, 2) // the relay reached the broker
+
+	first.Close()
+	for i := range 20 { // commands go on while the broker is away
+		s.newUser(fmt.Sprintf("during%02d", i), near)
+	}
+	again := startBroker(t, addrs[0]) // an empty broker on the same address
+	if err := kafka.EnsureTopics(context.Background(), again.Addrs(), 4, outbox.EventsTopic, outbox.NotificationsTopic); err != nil {
+		t.Fatal(err)
+	}
+	records := consume(t, again.Addrs(), outbox.EventsTopic, 40)
+	streams := map[string]bool{}
+	for _, r := range records {
+		streams[string(r.Key)] = true
+	}
+	for i := range 20 {
+		if id := fmt.Sprintf("user-during%02d", i); !streams[id] {
+			t.Errorf("the events of %s, appended while the broker was away, never reached it", id)
+		}
+	}
+}
