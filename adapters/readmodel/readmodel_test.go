@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/flashpromo/flashpromo/adapters/codec"
-	"github.com/flashpromo/flashpromo/app"
 	"github.com/flashpromo/flashpromo/adapters/readmodel"
+	"github.com/flashpromo/flashpromo/app"
 	"github.com/flashpromo/flashpromo/domain"
 	"github.com/flashpromo/flashpromo/eventstore"
 	"github.com/flashpromo/flashpromo/eventstore/memory"
