@@ -88,8 +88,10 @@ func (a *App) registerUsers(ctx context.Context, c RegisterUsers) (int, error) {
 	if len(c.Users) == 0 || len(c.Users) > MaxBatch {
 		return 0, Invalid("users", fmt.Sprintf("must hold 1 to %d users", MaxBatch))
 	}
+	trustRead := true // a retry reloads every user: another writer beat the read model
 	err := retry(func() error {
-		users, err := a.decideUsers(ctx, c.Users, a.clock.Now())
+		users, err := a.decideUsers(ctx, c.Users, a.clock.Now(), trustRead)
+		trustRead = false
 		if err != nil {
 			return err
 		}
@@ -107,11 +109,13 @@ func (a *App) registerUsers(ctx context.Context, c RegisterUsers) (int, error) {
 
 // decideUsers applies every entry, in order, to its user; the first invalid
 // entry refuses the whole batch, naming its index.
-func (a *App) decideUsers(ctx context.Context, entries []RegisterUser, now time.Time) ([]Aggregate, error) {
+// A user the read model does not know is taken for new without a load: the
+// store's "no stream yet" check catches one created meanwhile.
+func (a *App) decideUsers(ctx context.Context, entries []RegisterUser, now time.Time, trustRead bool) ([]Aggregate, error) {
 	byID := map[string]*domain.User{}
 	var changed []Aggregate
 	for i, e := range entries {
-		u, err := a.batchUser(ctx, byID, e, now)
+		u, err := a.batchUser(ctx, byID, e, now, trustRead)
 		if err != nil {
 			var v *domain.ValidationError
 			if errors.As(err, &v) {
@@ -127,9 +131,12 @@ func (a *App) decideUsers(ctx context.Context, entries []RegisterUser, now time.
 	return changed, nil
 }
 
-func (a *App) batchUser(ctx context.Context, byID map[string]*domain.User, e RegisterUser, now time.Time) (*domain.User, error) {
+func (a *App) batchUser(ctx context.Context, byID map[string]*domain.User, e RegisterUser, now time.Time, trustRead bool) (*domain.User, error) {
 	if u, ok := byID[e.UserID]; ok {
 		return u, u.Update(e.RegisteredAt, e.Location, now)
+	}
+	if _, known := a.read.User(e.UserID, now); trustRead && !known {
+		return domain.RegisterUser(e.UserID, e.RegisteredAt, e.Location, now)
 	}
 	u, err := a.repo.LoadUser(ctx, e.UserID)
 	if errors.Is(err, ErrNotFound) {

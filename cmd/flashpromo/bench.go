@@ -1,0 +1,285 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+// loader drives a running server for the load scenarios of BENCHMARKS.md.
+type loader struct {
+	admin
+	concurrency int
+	run         string // prefix of this run's ids, so runs do not collide
+	client      *http.Client
+	out         io.Writer
+}
+
+// centre is TechShop's corner of Mexico City; the scenarios scatter around it.
+var centre = struct{ lat, lng float64 }{19.4326, -99.1332}
+
+func benchCommand() *cobra.Command {
+	l := &loader{}
+	bench := &cobra.Command{Use: "bench", Short: "Load a running server and print figures (see BENCHMARKS.md)"}
+	fs := bench.PersistentFlags()
+	l.admin.flags(fs, "http://127.0.0.1:8080")
+	fs.IntVar(&l.concurrency, "concurrency", 64, "connections at once")
+	fs.StringVar(&l.run, "run", "", "prefix of this run's ids (default: the time)")
+	bench.PersistentPreRun = func(cmd *cobra.Command, _ []string) {
+		if l.run == "" {
+			l.run = fmt.Sprintf("r%d", time.Now().Unix())
+		}
+		l.out = cmd.OutOrStdout()
+		l.client = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+			MaxIdleConns: l.concurrency * 2, MaxIdleConnsPerHost: l.concurrency * 2}}
+	}
+	var users, promos, stock, requests int
+	var duration time.Duration
+	fanout := &cobra.Command{Use: "fanout", Short: "Seed users, activate a promo that covers them all, time until each is notified",
+		RunE: func(cmd *cobra.Command, _ []string) error { return l.fanout(cmd.Context(), users) }}
+	fanout.Flags().IntVar(&users, "users", 100_000, "eligible users to seed")
+	reserve := &cobra.Command{Use: "reserve", Short: "A flash crowd on one promo: many users reserve few units",
+		RunE: func(cmd *cobra.Command, _ []string) error { return l.reserve(cmd.Context(), users, stock, requests) }}
+	reserve.Flags().IntVar(&users, "users", 5_000, "distinct eligible users")
+	reserve.Flags().IntVar(&stock, "stock", 1_000, "units of the promo")
+	reserve.Flags().IntVar(&requests, "requests", 20_000, "reservation requests")
+	query := &cobra.Command{Use: "query", Short: "Users read the promos they may see",
+		RunE: func(cmd *cobra.Command, _ []string) error { return l.query(cmd.Context(), users, promos, duration) }}
+	query.Flags().IntVar(&users, "users", 100_000, "users to seed")
+	query.Flags().IntVar(&promos, "promos", 1_000, "active promos to seed")
+	query.Flags().DurationVar(&duration, "duration", 10*time.Second, "how long to read")
+	bench.AddCommand(fanout, reserve, query)
+	return bench
+}
+
+// call sends a JSON request and decodes the reply into out (when not nil).
+func (l *loader) call(ctx context.Context, method, path string, body, out any, admin bool) (int, error) {
+	var rd io.Reader
+	if body != nil {
+		data, err := json.Marshal(body)
+		if err != nil {
+			return 0, err
+		}
+		rd = bytes.NewReader(data)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(l.server, "/")+path, rd)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if admin {
+		req.Header.Set("Authorization", "Bearer "+l.token)
+	}
+	res, err := l.client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(res.Body)
+	if err != nil || out == nil {
+		return res.StatusCode, err
+	}
+	if res.StatusCode >= 300 {
+		return res.StatusCode, fmt.Errorf("%s %s: %d %s", method, path, res.StatusCode, data)
+	}
+	return res.StatusCode, json.Unmarshal(data, out)
+}
+
+// around is a point less than maxM metres from the centre.
+func around(r *rand.Rand, maxM float64) map[string]float64 {
+	d, a := maxM*math.Sqrt(r.Float64()), 2*math.Pi*r.Float64()
+	return map[string]float64{
+		"lat": centre.lat + d*math.Cos(a)/111_195,
+		"lng": centre.lng + d*math.Sin(a)/(111_195*math.Cos(centre.lat*math.Pi/180)),
+	}
+}
+
+// seedUsers registers n new users within spreadM of the centre.
+func (l *loader) seedUsers(ctx context.Context, n int, spreadM float64) error {
+	r := rand.New(rand.NewPCG(1, uint64(n)))
+	registered := time.Now().Add(-72 * time.Hour).Format(time.RFC3339)
+	start := time.Now()
+	for from := 0; from < n; from += 10_000 {
+		batch := make([]map[string]any, 0, 10_000)
+		for i := from; i < min(from+10_000, n); i++ {
+			batch = append(batch, map[string]any{"user_id": l.user(i), "registered_at": registered, "location": around(r, spreadM)})
+		}
+		var ok map[string]int
+		if _, err := l.call(ctx, http.MethodPost, "/v1/users/batch", map[string]any{"users": batch}, &ok, true); err != nil {
+			return err
+		}
+		fmt.Fprintf(l.out, "seeded %d/%d users (%.0f/s)\n", from+len(batch), n, float64(from+len(batch))/time.Since(start).Seconds())
+	}
+	return nil
+}
+
+func (l *loader) user(i int) string { return fmt.Sprintf("%s-u%07d", l.run, i) }
+
+// promo creates a promo of this run at store location loc.
+func (l *loader) promo(ctx context.Context, id string, loc map[string]float64, starts time.Time, stock int) error {
+	body := map[string]any{
+		"id":            id,
+		"store":         map[string]any{"id": "store-" + id, "name": "Bench store", "location": loc},
+		"product":       map[string]any{"id": "product-" + id, "name": "Audífonos XYZ"},
+		"regular_price": map[string]any{"amount": 99900, "currency": "MXN"},
+		"promo_price":   map[string]any{"amount": 49900, "currency": "MXN"},
+		"segments":      []string{"new_users", "frequent_buyers"},
+		"radius_m":      2000,
+		"starts_at":     starts.Format(time.RFC3339Nano),
+		"ends_at":       starts.Add(2 * time.Hour).Format(time.RFC3339),
+		"stock":         stock,
+	}
+	var created map[string]any
+	_, err := l.call(ctx, http.MethodPost, "/v1/promos", body, &created, true)
+	return err
+}
+
+func (l *loader) fanout(ctx context.Context, users int) error {
+	if err := l.seedUsers(ctx, users, 1500); err != nil {
+		return err
+	}
+	id := l.run + "-fanout"
+	starts := time.Now().Add(3 * time.Second)
+	if err := l.promo(ctx, id, map[string]float64{"lat": centre.lat, "lng": centre.lng}, starts, 1); err != nil {
+		return err
+	}
+	fmt.Fprintf(l.out, "promo %s activates at %s\n", id, starts.Format(time.RFC3339Nano))
+	for {
+		var p struct{ Notifications struct{ Sent int } }
+		if _, err := l.call(ctx, http.MethodGet, "/v1/promos/"+id, nil, &p, false); err != nil {
+			return err
+		}
+		took := time.Since(starts)
+		if p.Notifications.Sent >= users {
+			fmt.Fprintf(l.out, "fanout: %d users notified %.2fs after activation: %.0f users/s\n", p.Notifications.Sent, took.Seconds(), float64(users)/took.Seconds())
+			return nil
+		}
+		if took > 0 {
+			fmt.Fprintf(l.out, "  %.1fs: %d/%d notified\n", took.Seconds(), p.Notifications.Sent, users)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// latencies collects request durations from many goroutines.
+type latencies struct {
+	mu sync.Mutex
+	ds []time.Duration
+}
+
+func (l *latencies) add(d time.Duration) {
+	l.mu.Lock()
+	l.ds = append(l.ds, d)
+	l.mu.Unlock()
+}
+
+func (l *latencies) quantile(q float64) time.Duration {
+	slices.Sort(l.ds)
+	if len(l.ds) == 0 {
+		return 0
+	}
+	return l.ds[min(len(l.ds)-1, int(q*float64(len(l.ds))))]
+}
+
+// hammer runs n requests over the loader's connections.
+func (l *loader) hammer(ctx context.Context, n int, do func(i int) (int, error)) (map[int]int, *latencies, time.Duration, error) {
+	var next atomic.Int64
+	var lat latencies
+	codes := map[int]int{}
+	var mu sync.Mutex
+	var firstErr error
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range l.concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1)) - 1; i < n && ctx.Err() == nil; i = int(next.Add(1)) - 1 {
+				t := time.Now()
+				code, err := do(i)
+				lat.add(time.Since(t))
+				mu.Lock()
+				codes[code]++
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return codes, &lat, time.Since(start), firstErr
+}
+
+func (l *loader) reserve(ctx context.Context, users, stock, requests int) error {
+	if err := l.seedUsers(ctx, users, 1500); err != nil {
+		return err
+	}
+	id := l.run + "-crowd"
+	if err := l.promo(ctx, id, map[string]float64{"lat": centre.lat, "lng": centre.lng}, time.Now(), stock); err != nil {
+		return err
+	}
+	codes, lat, took, err := l.hammer(ctx, requests, func(i int) (int, error) {
+		return l.call(ctx, http.MethodPost, "/v1/promos/"+id+"/reservations", map[string]string{"user_id": l.user(i % users)}, nil, false)
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(l.out, "reserve: %d requests in %.2fs: %.0f decisions/s, p50 %s, p99 %s\n", requests, took.Seconds(),
+		float64(requests)/took.Seconds(), lat.quantile(0.5), lat.quantile(0.99))
+	fmt.Fprintf(l.out, "  statuses: %v (201 granted, 200 the user's own hold again, 409 sold out, 429 rate limited)\n", codes)
+	var p struct{ Stock struct{ Total, Held, Sold int } }
+	if _, err := l.call(ctx, http.MethodGet, "/v1/promos/"+id, nil, &p, false); err != nil {
+		return err
+	}
+	fmt.Fprintf(l.out, "  promo stock: %+v\n", p.Stock)
+	if codes[http.StatusCreated] != stock || p.Stock.Held+p.Stock.Sold > p.Stock.Total {
+		return fmt.Errorf("granted %d holds for a stock of %d", codes[http.StatusCreated], stock)
+	}
+	return nil
+}
+
+func (l *loader) query(ctx context.Context, users, promos int, duration time.Duration) error {
+	if err := l.seedUsers(ctx, users, 25_000); err != nil {
+		return err
+	}
+	r := rand.New(rand.NewPCG(2, uint64(promos)))
+	for i := range promos {
+		if err := l.promo(ctx, fmt.Sprintf("%s-q%05d", l.run, i), around(r, 25_000), time.Now(), 10); err != nil {
+			return err
+		}
+		if (i+1)%1000 == 0 {
+			fmt.Fprintf(l.out, "seeded %d/%d promos\n", i+1, promos)
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, duration)
+	defer cancel()
+	codes, lat, took, _ := l.hammer(ctx, math.MaxInt, func(i int) (int, error) {
+		return l.call(ctx, http.MethodGet, "/v1/users/"+l.user(rand.IntN(users))+"/promos", nil, nil, false)
+	})
+	n := 0
+	for code, c := range codes {
+		if code == http.StatusOK {
+			n += c
+		}
+	}
+	fmt.Fprintf(l.out, "query: %d reads in %.2fs: %.0f requests/s, p50 %s, p99 %s; statuses %v\n", n, took.Seconds(),
+		float64(n)/took.Seconds(), lat.quantile(0.5), lat.quantile(0.99), codes)
+	return nil
+}
