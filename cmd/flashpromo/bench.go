@@ -244,7 +244,9 @@ func (l *loader) reserve(ctx context.Context, users, stock, requests int) error 
 	fmt.Fprintf(l.out, "reserve: %d requests in %.2fs: %.0f decisions/s, p50 %s, p99 %s\n", requests, took.Seconds(),
 		float64(requests)/took.Seconds(), lat.quantile(0.5), lat.quantile(0.99))
 	fmt.Fprintf(l.out, "  statuses: %v (201 granted, 200 the user's own hold again, 409 sold out, 429 rate limited)\n", codes)
-	var p struct{ Stock struct{ Total, Held, Sold int } }
+	var p struct {
+		Stock struct{ Total, Held, Sold int }
+	}
 	if _, err := l.call(ctx, http.MethodGet, "/v1/promos/"+id, nil, &p, false); err != nil {
 		return err
 	}
