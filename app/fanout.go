@@ -3,12 +3,20 @@ package app
 import (
 	"context"
 	"hash/fnv"
+	"sync/atomic"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/flashpromo/flashpromo/domain"
 )
 
-// fanoutChunk is how many notifications go to the store in one statement.
-const fanoutChunk = 5000
+// fanoutChunk is how many notifications go to the store in one statement,
+// and fanoutWriters how many statements run at once: the database works on
+// one while the process prepares the next.
+const (
+	fanoutChunk   = 5000
+	fanoutWriters = 4
+)
 
 // NotifyEligible notifies every user eligible for an active promo now,
 // each at most once a calendar day: the store refuses the second
@@ -30,20 +38,23 @@ func (a *App) notifyEligible(ctx context.Context, c NotifyEligible) (int, error)
 	summary := domain.PromoSummary{ID: p.ID, Store: p.Store, Product: p.Product,
 		RegularPrice: p.RegularPrice, PromoPrice: p.PromoPrice, EndsAt: p.EndsAt}
 	users := inShard(a.read.Eligible(p.PromoSpec, now), c.Shard, c.Shards)
-	sent := 0
+	var sent atomic.Int64
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(fanoutWriters)
 	for start := 0; start < len(users); start += fanoutChunk {
 		batch := users[start:min(start+fanoutChunk, len(users))]
-		ns := make([]domain.NotificationSent, len(batch))
-		for i, u := range batch {
-			ns[i] = domain.NewNotification(a.ids(), u, summary, now, a.cfg.Zone)
-		}
-		done, err := a.repo.Notify(ctx, ns)
-		if err != nil {
-			return sent, err
-		}
-		sent += len(done)
+		g.Go(func() error {
+			ns := make([]domain.NotificationSent, len(batch))
+			for i, u := range batch {
+				ns[i] = domain.NewNotification(a.ids(), u, summary, now, a.cfg.Zone)
+			}
+			done, err := a.repo.Notify(ctx, ns)
+			sent.Add(int64(len(done)))
+			return err
+		})
 	}
-	return sent, nil
+	err := g.Wait()
+	return int(sent.Load()), err
 }
 
 // inShard keeps the users whose hash falls in shard of shards.

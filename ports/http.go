@@ -5,6 +5,7 @@ package ports
 import (
 	"crypto/subtle"
 	"net/http"
+	_ "net/http/pprof" // registers /debug/pprof on the default mux
 	"strconv"
 	"time"
 
@@ -61,6 +62,7 @@ func NewHTTPHandler(a app.Application, cfg HTTPConfig) *echo.Echo {
 	v1.DELETE("/reservations/:reservation_id", s.release)
 
 	v1.GET("/events", s.getEvents, admin)
+	e.GET("/debug/pprof/*", echo.WrapHandler(http.DefaultServeMux), admin) // profiles, for the operators only
 	v1.GET("/admin/projections", s.getProjections, admin)
 	v1.POST("/admin/projections/:name/rebuild", s.rebuild, admin)
 	return e

@@ -106,14 +106,18 @@ func around(r *rand.Rand, maxM float64) map[string]float64 {
 	}
 }
 
+// seedBatch users a request keep the body under 1 MiB, which binds before
+// the contract's 10,000 users a request.
+const seedBatch = 5000
+
 // seedUsers registers n new users within spreadM of the centre.
 func (l *loader) seedUsers(ctx context.Context, n int, spreadM float64) error {
 	r := rand.New(rand.NewPCG(1, uint64(n)))
 	registered := time.Now().Add(-72 * time.Hour).Format(time.RFC3339)
 	start := time.Now()
-	for from := 0; from < n; from += 10_000 {
-		batch := make([]map[string]any, 0, 10_000)
-		for i := from; i < min(from+10_000, n); i++ {
+	for from := 0; from < n; from += seedBatch {
+		batch := make([]map[string]any, 0, seedBatch)
+		for i := from; i < min(from+seedBatch, n); i++ {
 			batch = append(batch, map[string]any{"user_id": l.user(i), "registered_at": registered, "location": around(r, spreadM)})
 		}
 		var ok map[string]int

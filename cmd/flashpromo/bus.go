@@ -30,7 +30,7 @@ const (
 )
 
 func openBus(ctx context.Context, cfg config, log *slog.Logger) (*bus, error) {
-	wlog := watermill.NewSlogLogger(log)
+	wlog := watermillLogger(log)
 	brokers := cfg.KafkaBrokers
 	if brokers == "" {
 		log.Info("bus: in-process (set FLASHPROMO_KAFKA_BROKERS for Kafka)")
@@ -65,7 +65,7 @@ func openBus(ctx context.Context, cfg config, log *slog.Logger) (*bus, error) {
 
 // subscriber joins a consumer group.
 func (b *bus) subscriber(group string, log *slog.Logger) (*kafka.Subscriber, error) {
-	return kafka.NewSubscriber(kafka.SubscriberConfig{Brokers: b.brokers, ConsumerGroup: group, Logger: watermill.NewSlogLogger(log)})
+	return kafka.NewSubscriber(kafka.SubscriberConfig{Brokers: b.brokers, ConsumerGroup: group, Logger: watermillLogger(log)})
 }
 
 // close closes the publisher, then the embedded broker.
@@ -73,4 +73,10 @@ func (b *bus) close() {
 	for _, c := range b.closers {
 		c()
 	}
+}
+
+// watermillLogger turns watermill's per-message info lines into debug ones:
+// at a million messages they would be the service's main work.
+func watermillLogger(log *slog.Logger) watermill.LoggerAdapter {
+	return watermill.NewSlogLoggerWithLevelMapping(log, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
 }

@@ -1,0 +1,44 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/flashpromo/flashpromo/eventstore"
+	"github.com/flashpromo/flashpromo/eventstore/postgres"
+	"github.com/flashpromo/flashpromo/internal/pgtest"
+)
+
+// BenchmarkAppendNew measures the fan-out's write: one new stream per user
+// and day, many a statement. It reports rows a second.
+func BenchmarkAppendNew(b *testing.B) {
+	for _, size := range []int{1000, 5000, 20000} {
+		b.Run(fmt.Sprint(size), func(b *testing.B) {
+			ctx := context.Background()
+			pool, err := postgres.Connect(ctx, pgtest.Schema(b))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer pool.Close()
+			s := postgres.New(pool)
+			data := []byte(`{"id":"n","user_id":"u","promo_id":"p1","day":"2026-11-27","title":"Flash Promo: Audífonos XYZ at TechShop","body":"499.00 MXN instead of 999.00 MXN, until 19:00","sent_at":"2026-11-27T22:00:00Z"}`)
+			at := time.Now()
+			n := 0
+			for b.Loop() {
+				appends := make([]eventstore.Append, size)
+				for i := range appends {
+					id := fmt.Sprintf("b%d-%d", n, i)
+					appends[i] = eventstore.Append{StreamID: "notification-2026-11-27-" + id, Expected: eventstore.NoStream,
+						Events: []eventstore.NewEvent{{ID: id, Type: "NotificationSent", OccurredAt: at, Data: data}}}
+				}
+				if _, err := s.AppendNew(ctx, appends); err != nil {
+					b.Fatal(err)
+				}
+				n++
+			}
+			b.ReportMetric(float64(n*size)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}
