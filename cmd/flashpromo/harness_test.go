@@ -169,7 +169,7 @@ func (s *testServer) refused(status int, code, method, path string, body any, ad
 // background work (the scheduler, the fan-out), never for a speed.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(45 * time.Second) // generous: a loaded CI machine is slow, never wrong
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting until %s", what)
