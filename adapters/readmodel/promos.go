@@ -1,9 +1,13 @@
 package readmodel
 
 import (
+	"cmp"
+	"slices"
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/golang/geo/s2"
 
 	"github.com/flashpromo/flashpromo/app"
 	"github.com/flashpromo/flashpromo/domain"
@@ -11,13 +15,24 @@ import (
 
 // Promos keeps every promo, rehydrated, with its reservations and holds:
 // stock and status are computed by the domain at the time of reading, so a
-// hold whose time passed is free here at once.
+// hold whose time passed is free here at once. Promos that may still be
+// active are filed under the S2 cells their circle touches, so a user's
+// promos are found among the few filed under the user's cell.
 type Promos struct {
 	mu           sync.RWMutex
 	promos       map[string]*domain.Promo
 	reservations map[string]string    // reservation id -> promo id
 	held         map[string]app.Hold  // open holds, by reservation id
 	expiresAt    map[string]time.Time // of open holds
+	placed       map[string]*placed   // promos not cancelled nor ended, by id
+	cells        map[s2.CellID][]*placed
+}
+
+// placed is a promo filed in the geo index.
+type placed struct {
+	promo *domain.Promo
+	spec  domain.PromoSpec // as created: it never changes
+	cells []s2.CellID      // at promoLevel
 }
 
 func NewPromos() *Promos {
@@ -26,6 +41,8 @@ func NewPromos() *Promos {
 		reservations: map[string]string{},
 		held:         map[string]app.Hold{},
 		expiresAt:    map[string]time.Time{},
+		placed:       map[string]*placed{},
+		cells:        map[s2.CellID][]*placed{},
 	}
 }
 
@@ -34,8 +51,14 @@ func (m *Promos) Apply(e domain.Event) {
 	defer m.mu.Unlock()
 	switch e := e.(type) {
 	case domain.PromoCreated:
-		m.promos[e.PromoID] = domain.LoadPromo([]domain.Event{e})
+		p := domain.LoadPromo([]domain.Event{e})
+		m.promos[e.PromoID] = p
+		m.place(p)
 		return
+	case domain.PromoEnded: // its status is final: no one sees it any more
+		m.unplace(e.PromoID)
+	case domain.PromoCancelled:
+		m.unplace(e.PromoID)
 	case domain.ReservationPlaced:
 		m.reservations[e.ReservationID] = e.PromoID
 		m.held[e.ReservationID] = app.Hold{PromoID: e.PromoID, ReservationID: e.ReservationID}
@@ -50,6 +73,57 @@ func (m *Promos) Apply(e domain.Event) {
 	if p, ok := m.promos[promoOf(e)]; ok {
 		p.Replay(e)
 	}
+}
+
+// place files a promo under the cells its circle touches.
+func (m *Promos) place(p *domain.Promo) {
+	m.unplace(p.ID())
+	spec := p.Spec()
+	at := &placed{promo: p, spec: spec, cells: promoCells(spec.Store.Location, spec.RadiusM)}
+	m.placed[p.ID()] = at
+	for _, c := range at.cells {
+		m.cells[c] = append(m.cells[c], at)
+	}
+}
+
+func (m *Promos) unplace(id string) {
+	at, ok := m.placed[id]
+	if !ok {
+		return
+	}
+	delete(m.placed, id)
+	for _, c := range at.cells {
+		in := slices.DeleteFunc(m.cells[c], func(p *placed) bool { return p == at })
+		if len(in) == 0 {
+			delete(m.cells, c)
+		} else {
+			m.cells[c] = in
+		}
+	}
+}
+
+// visible lists the active promos u sees from at, nearest first. Only the
+// promos filed under the cell of at can reach it; app.Sees decides.
+func (m *Promos) visible(u app.UserView, at domain.Location, now time.Time) []app.VisiblePromo {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	vs := []app.VisiblePromo{}
+	for _, c := range m.cells[cellAt(at, promoLevel)] {
+		p := c.promo
+		if p.Status(now) != domain.PromoStatusActive {
+			continue
+		}
+		spec := c.spec
+		if d, ok := app.Sees(u, spec, &at); ok {
+			vs = append(vs, app.VisiblePromo{ID: p.ID(), Store: spec.Store, Product: spec.Product,
+				RegularPrice: spec.RegularPrice, PromoPrice: spec.PromoPrice, EndsAt: spec.EndsAt,
+				Available: p.Stock(now).Available, DistanceM: d})
+		}
+	}
+	slices.SortFunc(vs, func(a, b app.VisiblePromo) int {
+		return cmp.Or(cmp.Compare(a.DistanceM, b.DistanceM), cmp.Compare(a.ID, b.ID))
+	})
+	return vs
 }
 
 func (m *Promos) closeHold(id string) {

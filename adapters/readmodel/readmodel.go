@@ -112,36 +112,25 @@ func (rm *ReadModel) User(id string, now time.Time) (app.UserView, bool) {
 	return rm.users.current().user(id, now)
 }
 
+// VisiblePromos looks in the geo index for the promos that may reach the
+// user's cell, and keeps those app.Sees allows.
 func (rm *ReadModel) VisiblePromos(userID string, at *domain.Location, now time.Time) ([]app.VisiblePromo, bool) {
 	u, ok := rm.User(userID, now)
 	if !ok {
 		return nil, false
 	}
-	vs := []app.VisiblePromo{}
-	rm.promos.current().each(func(p *domain.Promo) {
-		if p.Status(now) != domain.PromoStatusActive {
-			return
-		}
-		spec := p.Spec()
-		if d, ok := app.Sees(u, spec, at); ok {
-			vs = append(vs, app.VisiblePromo{ID: p.ID(), Store: spec.Store, Product: spec.Product,
-				RegularPrice: spec.RegularPrice, PromoPrice: spec.PromoPrice, EndsAt: spec.EndsAt,
-				Available: p.Stock(now).Available, DistanceM: d})
-		}
-	})
-	sort.Slice(vs, func(i, j int) bool { return vs[i].DistanceM < vs[j].DistanceM })
-	return vs, true
+	if at == nil {
+		at = u.Location
+	}
+	if at == nil {
+		return []app.VisiblePromo{}, true
+	}
+	return rm.promos.current().visible(u, *at, now), true
 }
 
+// Eligible visits the users in the cells the promo's circle touches.
 func (rm *ReadModel) Eligible(spec domain.PromoSpec, now time.Time) []string {
-	var ids []string
-	rm.users.current().each(now, func(u app.UserView) {
-		if _, ok := app.Sees(u, spec, nil); ok {
-			ids = append(ids, u.ID)
-		}
-	})
-	sort.Strings(ids)
-	return ids
+	return rm.users.current().eligible(spec, now)
 }
 
 func (rm *ReadModel) Notifications(userID string) ([]domain.NotificationSent, bool) {

@@ -1,69 +1,223 @@
 package readmodel
 
 import (
+	"slices"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/golang/geo/s2"
 
 	"github.com/flashpromo/flashpromo/app"
 	"github.com/flashpromo/flashpromo/domain"
 )
 
-// Users keeps every user, rehydrated; segments are evaluated when read.
+// Users keeps every user in a compact form — registration, last location,
+// purchase times — and files them under the S2 cell of their location, so
+// that the fan-out's search visits only the users near a promo. Segments
+// are never stored: domain.SegmentRules evaluates them when read.
 type Users struct {
 	rules domain.SegmentRules
 	mu    sync.RWMutex
-	users map[string]*domain.User
+	index map[string]uint32 // user id -> position in pages
+	pages [][]user          // every user, in order of registration
+	cells map[s2.CellID][]uint32
 }
+
+// user is one user in 64 bytes: a *domain.User, with its maps and
+// bookkeeping, takes about three times as much.
+type user struct {
+	id   string
+	loc  domain.Location
+	cell s2.CellID // of loc at userLevel; 0 until the user is located
+	// registered is when the user registered, in Unix seconds and
+	// nanoseconds (times in events are UTC).
+	registeredSec  int64
+	registeredNsec int32
+	slot           uint32 // position in cells[cell]
+	// purchases are the purchase times in recorded order, nil for a user who
+	// bought nothing. Each purchase is in the log once (the aggregate refuses
+	// a repeated purchase id), so their ids are not kept.
+	purchases *[]time.Time
+}
+
+func (u *user) register(at time.Time) {
+	u.registeredSec, u.registeredNsec = at.Unix(), int32(at.Nanosecond())
+}
+
+func (u *user) registeredAt() time.Time {
+	return time.Unix(u.registeredSec, int64(u.registeredNsec)).UTC()
+}
+
+func (u *user) bought(at time.Time) {
+	if u.purchases == nil {
+		u.purchases = &[]time.Time{}
+	}
+	*u.purchases = append(*u.purchases, at)
+}
+
+// Pages of users are allocated whole, so growing never copies every user.
+const (
+	pageBits = 12
+	pageSize = 1 << pageBits
+)
 
 func NewUsers(rules domain.SegmentRules) *Users {
-	return &Users{rules: rules, users: map[string]*domain.User{}}
+	return &Users{rules: rules, index: map[string]uint32{}, cells: map[s2.CellID][]uint32{}}
 }
 
+// Apply folds a user event in, as domain.User does.
 func (m *Users) Apply(e domain.Event) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	switch e := e.(type) {
 	case domain.UserRegistered:
-		if u, ok := m.users[e.UserID]; ok {
-			u.Replay(e)
-			return
+		u := m.find(e.UserID)
+		if u == nil {
+			u = m.add(strings.Clone(e.UserID))
 		}
-		m.users[e.UserID] = domain.LoadUser([]domain.Event{e})
+		u.register(e.RegisteredAt)
 	case domain.UserLocationUpdated:
-		m.replay(e.UserID, e)
+		if i, ok := m.index[e.UserID]; ok {
+			m.move(i, e.Location)
+		}
 	case domain.UserPurchaseRecorded:
-		m.replay(e.UserID, e)
+		if u := m.find(e.UserID); u != nil {
+			u.bought(e.PurchasedAt)
+		}
 	}
 }
 
-func (m *Users) replay(id string, e domain.Event) {
-	if u, ok := m.users[id]; ok {
-		u.Replay(e)
+func (m *Users) at(i uint32) *user { return &m.pages[i>>pageBits][i&(pageSize-1)] }
+
+func (m *Users) find(id string) *user {
+	if i, ok := m.index[id]; ok {
+		return m.at(i)
 	}
+	return nil
+}
+
+func (m *Users) add(id string) *user {
+	n := len(m.index)
+	if n>>pageBits == len(m.pages) {
+		m.pages = append(m.pages, make([]user, 0, pageSize))
+	}
+	p := &m.pages[n>>pageBits]
+	*p = append(*p, user{id: id})
+	m.index[id] = uint32(n)
+	return &(*p)[len(*p)-1]
+}
+
+// move puts user i at loc, and in the cell of loc.
+func (m *Users) move(i uint32, loc domain.Location) {
+	u := m.at(i)
+	u.loc = loc
+	c := cellAt(loc, userLevel)
+	if c == u.cell {
+		return
+	}
+	if u.cell != 0 { // out of the old cell: the last user there takes the slot
+		in := m.cells[u.cell]
+		last := in[len(in)-1]
+		in[u.slot] = last
+		m.at(last).slot = u.slot
+		if in = in[:len(in)-1]; len(in) == 0 {
+			delete(m.cells, u.cell)
+		} else {
+			m.cells[u.cell] = in
+		}
+	}
+	u.cell, u.slot = c, uint32(len(m.cells[c]))
+	m.cells[c] = append(m.cells[c], i)
+}
+
+func (m *Users) profile(u *user) domain.Profile {
+	p := domain.Profile{RegisteredAt: u.registeredAt()}
+	if u.purchases != nil {
+		p.Purchases = *u.purchases
+	}
+	return p
+}
+
+// view is app.NewUserView of the user: the same fields, by the same rules.
+func (m *Users) view(u *user, now time.Time) app.UserView {
+	p := m.profile(u)
+	v := app.UserView{
+		ID:              u.id,
+		RegisteredAt:    p.RegisteredAt,
+		RecentPurchases: m.rules.RecentPurchases(p, now),
+		Segments:        m.rules.Segments(p, now),
+	}
+	if u.cell != 0 {
+		loc := u.loc
+		v.Location = &loc
+	}
+	return v
 }
 
 func (m *Users) user(id string, now time.Time) (app.UserView, bool) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	u, ok := m.users[id]
-	if !ok {
+	u := m.find(id)
+	if u == nil {
 		return app.UserView{}, false
 	}
-	return app.NewUserView(u, now, m.rules), true
-}
-
-// each calls f with every user's view at now, under the read lock.
-func (m *Users) each(now time.Time, f func(app.UserView)) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	for _, u := range m.users {
-		f(app.NewUserView(u, now, m.rules))
-	}
+	return m.view(u, now), true
 }
 
 func (m *Users) has(id string) bool {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	_, ok := m.users[id]
+	_, ok := m.index[id]
 	return ok
+}
+
+// eligible lists, sorted, the users who may see the promo at now from their
+// last known location. It visits only the users filed under cells its
+// circle touches; app.Sees decides for each of them.
+func (m *Users) eligible(spec domain.PromoSpec, now time.Time) []string {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var ids []string
+	m.near(circle(spec.Store.Location, spec.RadiusM), func(in []uint32) {
+		for _, i := range in {
+			u := m.at(i)
+			v := app.UserView{Location: &u.loc, Segments: m.rules.Segments(m.profile(u), now)}
+			if _, ok := app.Sees(v, spec, nil); ok {
+				ids = append(ids, u.id)
+			}
+		}
+	})
+	slices.Sort(ids)
+	return ids
+}
+
+// near calls visit with the users of every userLevel cell that the circle
+// touches, each cell once. The caller holds the lock.
+func (m *Users) near(circle s2.Cap, visit func([]uint32)) {
+	cover := userCover(circle)
+	n := 0
+	for _, c := range cover {
+		n += descendants(c)
+	}
+	touches := func(c, parent s2.CellID) bool { // the cover is coarse: trim it
+		return parent.Level() == userLevel || circle.IntersectsCell(s2.CellFromCellID(c))
+	}
+	if n > len(m.cells) { // fewer users' cells than cells in the circle
+		for c, in := range m.cells {
+			if cover.ContainsCellID(c) && circle.IntersectsCell(s2.CellFromCellID(c)) {
+				visit(in)
+			}
+		}
+		return
+	}
+	for _, parent := range cover {
+		inside := parent.Level() < userLevel && circle.ContainsCell(s2.CellFromCellID(parent))
+		end := parent.ChildEndAtLevel(userLevel)
+		for c := parent.ChildBeginAtLevel(userLevel); c != end; c = c.Next() {
+			if in, ok := m.cells[c]; ok && (inside || touches(c, parent)) {
+				visit(in)
+			}
+		}
+	}
 }
