@@ -1,0 +1,302 @@
+package app_test
+
+// A flash crowd on one promo (issue 4, target 2): stock 1,000, 20,000
+// reservation requests from 5,000 distinct eligible users, 64 at a time,
+// through the application with the real repository and the real read
+// models (eligibility is their memory lookup, and every decision waits for
+// them to read its own write). Beside it, the row-lock baseline the peers
+// use: one transaction per request that locks the stock row.
+//
+//	go test ./app/ -run '^$' -bench 'FlashCrowd|RowLock' -benchtime 3x
+//
+// Set FLASHPROMO_REQUIRE_DB=1 to fail rather than skip without Postgres.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/flashpromo/flashpromo/adapters"
+	"github.com/flashpromo/flashpromo/adapters/readmodel"
+	"github.com/flashpromo/flashpromo/app"
+	"github.com/flashpromo/flashpromo/domain"
+	"github.com/flashpromo/flashpromo/eventstore"
+	"github.com/flashpromo/flashpromo/eventstore/memory"
+	"github.com/flashpromo/flashpromo/eventstore/postgres"
+	"github.com/flashpromo/flashpromo/internal/pgtest"
+)
+
+const (
+	crowdStock    = 1000
+	crowdRequests = 20000
+	crowdUsers    = 5000
+	crowdConns    = 64
+)
+
+var crowdNow = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+
+type fixedClock struct{ t time.Time }
+
+func (c fixedClock) Now() time.Time { return c.t }
+
+type noObserver struct{}
+
+func (noObserver) Observe(string, time.Duration, error) {}
+
+var storeLocation = domain.Location{Lat: -23.5614, Lng: -46.6559}
+
+// crowdApp is the application on store with the real read models running.
+func crowdApp(tb testing.TB, store eventstore.Store) app.Application {
+	tb.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	clock := fixedClock{crowdNow}
+	repo, err := adapters.NewRepository(store, clock, 10_000)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(repo.Close)
+	rules := domain.DefaultSegmentRules()
+	read := readmodel.New(store, rules, log)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- read.Run(ctx) }()
+	tb.Cleanup(func() { cancel(); <-done })
+	a := app.New(app.Deps{
+		Config: app.Config{HoldTTL: time.Minute, Zone: time.UTC, Rules: rules},
+		Clock:  clock, IDs: uuid.NewString, Repo: repo, Read: read, Log: store,
+		Projections: read, Logger: log, Observer: noObserver{},
+	})
+	users := make([]app.RegisterUser, crowdUsers)
+	for i := range users {
+		at := domain.Location{Lat: storeLocation.Lat + float64(i%100)*1e-5, Lng: storeLocation.Lng}
+		users[i] = app.RegisterUser{UserID: crowdUser(i), RegisteredAt: crowdNow.Add(-24 * time.Hour), Location: &at}
+	}
+	if _, err := a.Commands.RegisterUsers.Handle(context.Background(), app.RegisterUsers{Users: users}); err != nil {
+		tb.Fatal(err)
+	}
+	return a
+}
+
+func crowdUser(i int) string { return fmt.Sprintf("crowd-user-%05d", i) }
+
+func crowdPromo(tb testing.TB, a app.Application, id string) {
+	tb.Helper()
+	_, err := a.Commands.CreatePromo.Handle(context.Background(), app.CreatePromo{ID: id, Spec: domain.PromoSpec{
+		Store:        domain.Store{ID: "store-" + id, Name: "Loja", Location: storeLocation},
+		Product:      domain.Product{ID: "product-1", Name: "Café"},
+		RegularPrice: domain.Money{Amount: 1000, Currency: "BRL"},
+		PromoPrice:   domain.Money{Amount: 500, Currency: "BRL"},
+		Segments:     []domain.Segment{domain.SegmentNewUsers},
+		RadiusM:      2000,
+		StartsAt:     crowdNow.Add(-time.Minute),
+		EndsAt:       crowdNow.Add(time.Hour),
+		Stock:        crowdStock,
+	}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// crowdResult is one run of the crowd.
+type crowdResult struct {
+	took      time.Duration
+	latencies []time.Duration
+}
+
+// runCrowd sends the crowd's requests from crowdConns goroutines; reserve
+// tells whether a request got a new hold, an existing one, or a refusal.
+// It checks that exactly stock holds were granted, one per user at most.
+func runCrowd(tb testing.TB, reserve func(ctx context.Context, user string) (granted bool, err error)) crowdResult {
+	tb.Helper()
+	var (
+		next      atomic.Int64
+		mu        sync.Mutex
+		holders   = map[string]int{}
+		latencies = make([]time.Duration, crowdRequests)
+		failed    atomic.Pointer[error]
+		wg        sync.WaitGroup
+	)
+	start := time.Now()
+	for range crowdConns {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= crowdRequests {
+					return
+				}
+				user := crowdUser(i % crowdUsers)
+				t0 := time.Now()
+				granted, err := reserve(context.Background(), user)
+				latencies[i] = time.Since(t0)
+				if err != nil {
+					failed.CompareAndSwap(nil, &err)
+					return
+				}
+				if granted {
+					mu.Lock()
+					holders[user]++
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	took := time.Since(start)
+	if err := failed.Load(); err != nil {
+		tb.Fatalf("a request failed: %v", *err)
+	}
+	total := 0
+	for user, n := range holders {
+		if n != 1 {
+			tb.Fatalf("%s was granted %d holds", user, n)
+		}
+		total += n
+	}
+	if total != crowdStock {
+		tb.Fatalf("%d holds granted, want exactly %d", total, crowdStock)
+	}
+	return crowdResult{took: took, latencies: latencies}
+}
+
+func report(b *testing.B, runs []crowdResult) {
+	var took time.Duration
+	var all []time.Duration
+	for _, r := range runs {
+		took += r.took
+		all = append(all, r.latencies...)
+	}
+	slices.Sort(all)
+	b.ReportMetric(float64(len(runs)*crowdRequests)/took.Seconds(), "decisions/s")
+	b.ReportMetric(float64(all[len(all)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(all[len(all)*99/100].Microseconds())/1000, "p99-ms")
+	b.ReportMetric(0, "ns/op")
+}
+
+func benchmarkFlashCrowd(b *testing.B, store eventstore.Store) {
+	a := crowdApp(b, store)
+	reserve := func(promo string) func(ctx context.Context, user string) (bool, error) {
+		return func(ctx context.Context, user string) (bool, error) {
+			r, err := a.Commands.Reserve.Handle(ctx, app.Reserve{PromoID: promo, UserID: user})
+			if errors.Is(err, domain.ErrSoldOut) {
+				return false, nil
+			}
+			return err == nil && !r.Existing, err
+		}
+	}
+	var runs []crowdResult
+	n := 0
+	for range b.N {
+		b.StopTimer()
+		n++
+		promo := fmt.Sprintf("crowd-%d", n)
+		crowdPromo(b, a, promo)
+		b.StartTimer()
+		runs = append(runs, runCrowd(b, reserve(promo)))
+		b.StopTimer()
+		v, err := a.Queries.Promo.Handle(context.Background(), app.GetPromo{ID: promo})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if v.Stock.Held != crowdStock || v.Stock.Available != 0 {
+			b.Fatalf("read model: %+v, want %d held and none available", v.Stock, crowdStock)
+		}
+		b.StartTimer()
+	}
+	report(b, runs)
+}
+
+func BenchmarkFlashCrowdMemory(b *testing.B) {
+	benchmarkFlashCrowd(b, memory.New())
+}
+
+func BenchmarkFlashCrowdPostgres(b *testing.B) {
+	url := pgtest.Schema(b)
+	pool, err := postgres.Connect(context.Background(), url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(pool.Close)
+	benchmarkFlashCrowd(b, postgres.New(pool))
+}
+
+// BenchmarkRowLock is the peers' way on the same Postgres: per request one
+// transaction that locks the promo's stock row, checks the user's hold,
+// inserts it and takes a unit. Its pool has one connection per client, as
+// 64 workers with persistent connections would (conns=4 is the size of
+// the service's default pool on two cores).
+func BenchmarkRowLock(b *testing.B) {
+	for _, conns := range []int{crowdConns, 4} {
+		b.Run(fmt.Sprintf("conns=%d", conns), func(b *testing.B) { benchmarkRowLock(b, conns) })
+	}
+}
+
+func benchmarkRowLock(b *testing.B, conns int) {
+	url := pgtest.Schema(b)
+	ctx := context.Background()
+	pool, err := postgres.Connect(ctx, url, func(c *pgxpool.Config) { c.MaxConns = int32(conns) })
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(pool.Close)
+	_, err = pool.Exec(ctx, `
+CREATE TABLE stock (promo_id text PRIMARY KEY, available int NOT NULL CHECK (available >= 0));
+CREATE TABLE holds (promo_id text NOT NULL, user_id text NOT NULL, id uuid NOT NULL,
+    expires_at timestamptz NOT NULL, PRIMARY KEY (promo_id, user_id))`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	reserve := func(promo string) func(ctx context.Context, user string) (bool, error) {
+		return func(ctx context.Context, user string) (granted bool, err error) {
+			err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+				granted = false
+				var available int
+				if err := tx.QueryRow(ctx, `SELECT available FROM stock WHERE promo_id = $1 FOR UPDATE`, promo).Scan(&available); err != nil {
+					return err
+				}
+				var held bool
+				if err := tx.QueryRow(ctx, `SELECT true FROM holds WHERE promo_id = $1 AND user_id = $2`, promo, user).Scan(&held); err == nil {
+					return nil // the user's existing hold
+				} else if !errors.Is(err, pgx.ErrNoRows) {
+					return err
+				}
+				if available == 0 {
+					return nil // sold out
+				}
+				if _, err := tx.Exec(ctx, `UPDATE stock SET available = available - 1 WHERE promo_id = $1`, promo); err != nil {
+					return err
+				}
+				if _, err := tx.Exec(ctx, `INSERT INTO holds (promo_id, user_id, id, expires_at) VALUES ($1, $2, $3, $4)`,
+					promo, user, uuid.New(), crowdNow.Add(time.Minute)); err != nil {
+					return err
+				}
+				granted = true
+				return nil
+			})
+			return granted, err
+		}
+	}
+	var runs []crowdResult
+	n := 0
+	for range b.N {
+		b.StopTimer()
+		n++
+		promo := fmt.Sprintf("crowd-%d", n)
+		if _, err := pool.Exec(ctx, `INSERT INTO stock VALUES ($1, $2)`, promo, crowdStock); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		runs = append(runs, runCrowd(b, reserve(promo)))
+	}
+	report(b, runs)
+}
