@@ -32,7 +32,10 @@ type NotifyEligible struct {
 func (a *App) notifyEligible(ctx context.Context, c NotifyEligible) (int, error) {
 	now := a.clock.Now()
 	p, ok := a.read.Promo(c.PromoID, now)
-	if !ok || p.Status != domain.PromoStatusActive {
+	if !ok {
+		return 0, ErrNotFound // not in this instance's read model yet: try again
+	}
+	if p.Status != domain.PromoStatusActive {
 		return 0, nil // ended or cancelled before the fan-out came to it
 	}
 	summary := domain.PromoSummary{ID: p.ID, Store: p.Store, Product: p.Product,

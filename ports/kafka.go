@@ -65,10 +65,12 @@ func planFanout(m *message.Message, bus message.Publisher, shards int) error {
 	return bus.Publish(FanoutTopic, tasks...)
 }
 
-// NotifyShards handles fan-out shards from FanoutTopic; a shard whose work
-// fails comes again, and the store's once-a-day rule absorbs what it
+// NotifyShards handles fan-out shards from FanoutTopic. Before each it
+// waits for the read models to catch up with the log, so that the promo and
+// every user registered before its activation are known here. A shard whose
+// work fails comes again, and the store's once-a-day rule absorbs what it
 // repeats.
-func NotifyShards(ctx context.Context, shards message.Subscriber, a app.Application, log *slog.Logger) error {
+func NotifyShards(ctx context.Context, shards message.Subscriber, a app.Application, catchUp func(context.Context) error, log *slog.Logger) error {
 	msgs, err := shards.Subscribe(ctx, FanoutTopic)
 	if err != nil {
 		return err
@@ -78,6 +80,10 @@ func NotifyShards(ctx context.Context, shards message.Subscriber, a app.Applicat
 		if err := json.Unmarshal(m.Payload, &s); err != nil {
 			log.Error("fan-out drops a malformed shard", "message", m.UUID, "err", err)
 			m.Ack()
+			continue
+		}
+		if err := catchUp(ctx); err != nil {
+			m.Nack()
 			continue
 		}
 		n, err := a.Commands.NotifyEligible.Handle(ctx, app.NotifyEligible{PromoID: s.PromoID, Shard: s.Shard, Shards: s.Shards})

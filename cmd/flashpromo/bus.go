@@ -8,18 +8,19 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
-	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
 
 	"github.com/flashpromo/flashpromo/adapters/kafka"
 	"github.com/flashpromo/flashpromo/adapters/outbox"
 	"github.com/flashpromo/flashpromo/ports"
 )
 
-// bus is where the relay publishes: Kafka, or the in-process bus when no
-// brokers are configured. With Kafka the instances share the fan-out.
+// bus is Kafka, where the relay publishes and the instances share the
+// fan-out. With no brokers configured the bus is in-process: the fan-out
+// follows the event store itself and nothing is published (so turning
+// Kafka on later publishes the whole log from its start).
 type bus struct {
-	pub     message.Publisher
-	brokers []string // empty for the in-process bus
+	pub     message.Publisher // nil in-process
+	brokers []string          // empty in-process
 	closers []func()
 }
 
@@ -33,9 +34,8 @@ func openBus(ctx context.Context, cfg config, log *slog.Logger) (*bus, error) {
 	wlog := watermillLogger(log)
 	brokers := cfg.KafkaBrokers
 	if brokers == "" {
-		log.Info("bus: in-process (set FLASHPROMO_KAFKA_BROKERS for Kafka)")
-		ch := gochannel.NewGoChannel(gochannel.Config{}, wlog)
-		return &bus{pub: ch, closers: []func(){func() { _ = ch.Close() }}}, nil
+		log.Info("bus: in-process, nothing published (set FLASHPROMO_KAFKA_BROKERS for Kafka)")
+		return &bus{}, nil
 	}
 	b := &bus{}
 	if brokers == "embedded" {
@@ -47,7 +47,9 @@ func openBus(ctx context.Context, cfg config, log *slog.Logger) (*bus, error) {
 		brokers = strings.Join(e.Addrs(), ",")
 		log.Info("bus: embedded Kafka-protocol broker", "addr", brokers)
 	}
-	b.brokers = strings.Split(brokers, ",")
+	for _, b0 := range strings.Split(brokers, ",") {
+		b.brokers = append(b.brokers, strings.TrimSpace(b0))
+	}
 	if err := kafka.EnsureTopics(ctx, b.brokers, cfg.KafkaPartitions, outbox.EventsTopic, outbox.NotificationsTopic, ports.FanoutTopic); err != nil {
 		b.close()
 		return nil, fmt.Errorf("kafka topics: %w", err)

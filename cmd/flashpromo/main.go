@@ -51,6 +51,9 @@ func serveCommand() *cobra.Command {
 	return cmd
 }
 
+// serve runs until ctx ends, then stops taking requests, finishes those in
+// flight, stops the background work (relay checkpoints are saved batch by
+// batch) and only then closes the bus and the store.
 func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	svc, err := newService(ctx, cfg, app.SystemClock{}, log)
 	if err != nil {
@@ -58,24 +61,32 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	}
 	defer svc.close()
 	srv := ports.NewHTTPServer(cfg.HTTPAddr, svc.handler)
-	errs := make(chan error, 2)
+	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+	ran := make(chan error, 1)
+	failed := make(chan error, 1)
 	go func() {
-		errs <- svc.run(ctx, func() {
+		ran <- svc.run(work, func() {
 			log.Info("listening", "addr", cfg.HTTPAddr)
 			go func() {
 				if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
-					errs <- err
+					failed <- err
 				}
 			}()
 		})
 	}()
 	select {
-	case err := <-errs:
+	case err := <-ran:
 		return err
+	case err := <-failed:
+		stopWork()
+		return errors.Join(err, <-ran)
 	case <-ctx.Done():
 	}
 	log.Info("shutting down: finishing requests in flight")
 	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	return srv.Shutdown(shutdown)
+	err = srv.Shutdown(shutdown)
+	stopWork()
+	return errors.Join(err, <-ran)
 }

@@ -123,16 +123,37 @@ func (s *service) run(ctx context.Context, ready func()) error {
 	}
 	ready()
 	g.Go(func() error { ports.RunScheduler(ctx, s.app, s.cfg.Tick); return nil })
-	g.Go(func() error { return ignoreCancel(s.relay(ctx)) })
 	if len(s.bus.brokers) == 0 {
-		g.Go(func() error { return ignoreCancel(ports.RunFanout(ctx, s.app, s.store, s.log)) })
-	} else if err := s.shareFanout(ctx, g); err != nil {
+		s.keep(ctx, g, "fan-out", func(ctx context.Context) error { return ports.RunFanout(ctx, s.app, s.store, s.log) })
+		return g.Wait()
+	}
+	s.keep(ctx, g, "relay", s.relay)
+	if err := s.shareFanout(ctx, g); err != nil {
 		return err
 	}
 	return g.Wait()
 }
 
-// relay publishes the log to the bus; on Postgres one instance at a time.
+// keep runs f until ctx ends, and again after it fails: a database or a
+// broker that is away for a while must not stop the instance.
+func (s *service) keep(ctx context.Context, g *errgroup.Group, name string, f func(context.Context) error) {
+	g.Go(func() error {
+		for {
+			err := f(ctx)
+			if ctx.Err() != nil {
+				return nil
+			}
+			s.log.Error("background work stopped; starting it again", "work", name, "err", err)
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(time.Second):
+			}
+		}
+	})
+}
+
+// relay publishes the log to Kafka; on Postgres one instance at a time.
 func (s *service) relay(ctx context.Context) error {
 	r := outbox.NewRelay(s.store, s.bus.pub, s.log)
 	if pg, ok := s.store.(*postgres.Store); ok {
@@ -142,7 +163,7 @@ func (s *service) relay(ctx context.Context) error {
 }
 
 // shareFanout plans each activation's shards and works on those Kafka gives
-// this instance.
+// this instance, once its read models have caught up with the log.
 func (s *service) shareFanout(ctx context.Context, g *errgroup.Group) error {
 	planner, err := s.bus.subscriber(plannerGroup, s.log)
 	if err != nil {
@@ -157,10 +178,12 @@ func (s *service) shareFanout(ctx context.Context, g *errgroup.Group) error {
 		<-ctx.Done() // subscribers first, so they leave their groups before the bus closes
 		return errors.Join(planner.Close(), worker.Close())
 	})
-	g.Go(func() error {
-		return ignoreCancel(ports.PlanFanouts(ctx, planner, s.bus.pub, s.cfg.FanoutShards, s.log))
+	s.keep(ctx, g, "fan-out planner", func(ctx context.Context) error {
+		return ports.PlanFanouts(ctx, planner, s.bus.pub, s.cfg.FanoutShards, s.log)
 	})
-	g.Go(func() error { return ignoreCancel(ports.NotifyShards(ctx, worker, s.app, s.log)) })
+	s.keep(ctx, g, "fan-out worker", func(ctx context.Context) error {
+		return ports.NotifyShards(ctx, worker, s.app, s.read.CatchUp, s.log)
+	})
 	return nil
 }
 
