@@ -25,14 +25,27 @@ type Promos struct {
 	held         map[string]app.Hold  // open holds, by reservation id
 	expiresAt    map[string]time.Time // of open holds
 	placed       map[string]*placed   // promos not cancelled nor ended, by id
-	cells        map[s2.CellID][]*placed
+	cells        map[s2.CellID][]reach
 }
 
 // placed is a promo filed in the geo index.
 type placed struct {
+	id    string
 	promo *domain.Promo
 	spec  domain.PromoSpec // as created: it never changes
 	cells []s2.CellID      // at promoLevel
+}
+
+// reach is a promo as filed under a cell, with what decides whether a user
+// sees it: the lists are scanned on every read, and a pointer followed to
+// each promo would cost more than the checks.
+type reach struct {
+	circle           s2.Cap // a little wider than the promo's radius
+	startSec, endSec int64  // its window, in Unix seconds
+	center           domain.Location
+	radiusM          float64
+	segments         []domain.Segment
+	at               *placed
 }
 
 func NewPromos() *Promos {
@@ -42,7 +55,7 @@ func NewPromos() *Promos {
 		held:         map[string]app.Hold{},
 		expiresAt:    map[string]time.Time{},
 		placed:       map[string]*placed{},
-		cells:        map[s2.CellID][]*placed{},
+		cells:        map[s2.CellID][]reach{},
 	}
 }
 
@@ -79,10 +92,13 @@ func (m *Promos) Apply(e domain.Event) {
 func (m *Promos) place(p *domain.Promo) {
 	m.unplace(p.ID())
 	spec := p.Spec()
-	at := &placed{promo: p, spec: spec, cells: promoCells(spec.Store.Location, spec.RadiusM)}
+	at := &placed{id: p.ID(), promo: p, spec: spec, cells: promoCells(spec.Store.Location, spec.RadiusM)}
 	m.placed[p.ID()] = at
+	r := reach{circle: circle(spec.Store.Location, spec.RadiusM),
+		startSec: spec.StartsAt.Unix(), endSec: spec.EndsAt.Unix(),
+		center: spec.Store.Location, radiusM: spec.RadiusM, segments: spec.Segments, at: at}
 	for _, c := range at.cells {
-		m.cells[c] = append(m.cells[c], at)
+		m.cells[c] = append(m.cells[c], r)
 	}
 }
 
@@ -93,7 +109,7 @@ func (m *Promos) unplace(id string) {
 	}
 	delete(m.placed, id)
 	for _, c := range at.cells {
-		in := slices.DeleteFunc(m.cells[c], func(p *placed) bool { return p == at })
+		in := slices.DeleteFunc(m.cells[c], func(r reach) bool { return r.at == at })
 		if len(in) == 0 {
 			delete(m.cells, c)
 		} else {
@@ -103,26 +119,46 @@ func (m *Promos) unplace(id string) {
 }
 
 // visible lists the active promos u sees from at, nearest first. Only the
-// promos filed under the cell of at can reach it; app.Sees decides.
+// promos filed under the cell of at can reach it. Of those, the window and
+// the circle (a dot product) pass over most; the rest are decided as
+// app.Sees decides — the user is in one of the promo's segments and less
+// than its radius away by domain.Within — and by the promo's status.
 func (m *Promos) visible(u app.UserView, at domain.Location, now time.Time) []app.VisiblePromo {
+	type seen struct {
+		d  float64
+		at *placed
+	}
+	var buf [64]seen
+	found := buf[:0]
+	ll := s2.LatLngFromDegrees(at.Lat, at.Lng)
+	pt := s2.PointFromLatLng(ll)
+	sec := now.Unix()
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	vs := []app.VisiblePromo{}
-	for _, c := range m.cells[cellAt(at, promoLevel)] {
-		p := c.promo
-		if p.Status(now) != domain.PromoStatusActive {
+	for _, r := range m.cells[s2.CellIDFromLatLng(ll).Parent(promoLevel)] {
+		if sec < r.startSec || sec > r.endSec || !r.circle.ContainsPoint(pt) {
+			continue // surely not active now, or surely out of reach
+		}
+		if !domain.Eligible(r.segments, u.Segments) {
 			continue
 		}
-		spec := c.spec
-		if d, ok := app.Sees(u, spec, &at); ok {
-			vs = append(vs, app.VisiblePromo{ID: p.ID(), Store: spec.Store, Product: spec.Product,
-				RegularPrice: spec.RegularPrice, PromoPrice: spec.PromoPrice, EndsAt: spec.EndsAt,
-				Available: p.Stock(now).Available, DistanceM: d})
+		if d, ok := domain.Within(r.center, r.radiusM, at); ok && r.at.promo.Status(now) == domain.PromoStatusActive {
+			found = append(found, seen{d, r.at})
 		}
 	}
-	slices.SortFunc(vs, func(a, b app.VisiblePromo) int {
-		return cmp.Or(cmp.Compare(a.DistanceM, b.DistanceM), cmp.Compare(a.ID, b.ID))
+	slices.SortFunc(found, func(a, b seen) int {
+		if c := cmp.Compare(a.d, b.d); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.at.id, b.at.id)
 	})
+	vs := make([]app.VisiblePromo, len(found))
+	for i, f := range found {
+		p, spec := f.at.promo, &f.at.spec
+		vs[i] = app.VisiblePromo{ID: f.at.id, Store: spec.Store, Product: spec.Product,
+			RegularPrice: spec.RegularPrice, PromoPrice: spec.PromoPrice, EndsAt: spec.EndsAt,
+			Available: p.Stock(now).Available, DistanceM: f.d}
+	}
 	return vs
 }
 

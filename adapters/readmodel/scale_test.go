@@ -31,18 +31,20 @@ func metroPoint(r *rand.Rand) domain.Location {
 
 func scaleUserID(i int) string { return fmt.Sprintf("user-%07d", i) }
 
-// loadScaleUsers registers n users at a point of the metro area, about half
-// of them new, one in fifty with a few purchases, as the log would.
+// loadScaleUsers registers n users at a point of the metro area, as the log
+// would. Every user is in a segment: most registered less than 30 days ago
+// and bought nothing (new users), one in fifty bought 3 to 5 times in the
+// last 20 days (frequent buyers).
 func loadScaleUsers(m interface{ Apply(domain.Event) }, n int, seed uint64) {
 	r := rand.New(rand.NewPCG(seed, 1))
 	for i := range n {
 		id := scaleUserID(i)
-		m.Apply(domain.UserRegistered{UserID: id, RegisteredAt: scaleNow.Add(-time.Duration(r.IntN(60*24)) * time.Hour)})
+		m.Apply(domain.UserRegistered{UserID: id, RegisteredAt: scaleNow.Add(-time.Duration(1+r.IntN(29*24)) * time.Hour)})
 		m.Apply(domain.UserLocationUpdated{UserID: id, Location: metroPoint(r)})
 		if r.IntN(50) == 0 {
-			for j := range 1 + r.IntN(5) {
+			for j := range 3 + r.IntN(3) {
 				m.Apply(domain.UserPurchaseRecorded{UserID: id, PurchaseID: fmt.Sprintf("%s-b%d", id, j),
-					PurchasedAt: scaleNow.Add(-time.Duration(r.IntN(40*24)) * time.Hour)})
+					PurchasedAt: scaleNow.Add(-time.Duration(1+r.IntN(20*24)) * time.Hour)})
 			}
 		}
 	}

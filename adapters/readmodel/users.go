@@ -1,7 +1,7 @@
 package readmodel
 
 import (
-	"slices"
+	"math/bits"
 	"strings"
 	"sync"
 	"time"
@@ -172,52 +172,79 @@ func (m *Users) has(id string) bool {
 	return ok
 }
 
-// eligible lists, sorted, the users who may see the promo at now from their
-// last known location. It visits only the users filed under cells its
-// circle touches; app.Sees decides for each of them.
+// eligible lists, in order of registration, the users who may see the
+// promo at now from their last known location. It visits only the users
+// filed under cells its circle touches, and decides for each as app.Sees
+// does: less than the radius away by domain.Within, and in one of the
+// promo's segments.
 func (m *Users) eligible(spec domain.PromoSpec, now time.Time) []string {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	var ids []string
-	m.near(circle(spec.Store.Location, spec.RadiusM), func(in []uint32) {
-		for _, i := range in {
-			u := m.at(i)
-			v := app.UserView{Location: &u.loc, Segments: m.rules.Segments(m.profile(u), now)}
-			if _, ok := app.Sees(v, spec, nil); ok {
-				ids = append(ids, u.id)
+	found := make([]uint64, (len(m.index)+63)/64) // a bit for each user
+	n := 0
+	check := func(i uint32, u *user) {
+		if _, ok := domain.Within(spec.Store.Location, spec.RadiusM, u.loc); !ok {
+			return
+		}
+		if domain.Eligible(spec.Segments, m.rules.Segments(m.profile(u), now)) {
+			found[i/64] |= 1 << (i % 64)
+			n++
+		}
+	}
+	if cells, near := m.near(circle(spec.Store.Location, spec.RadiusM)); near < len(m.index)/2 {
+		for _, in := range cells {
+			for _, i := range in {
+				check(i, m.at(i))
 			}
 		}
-	})
-	slices.Sort(ids)
+	} else { // most users: reading them all in order beats jumping between them
+		for p, page := range m.pages {
+			for k := range page {
+				if u := &page[k]; u.cell != 0 {
+					check(uint32(p<<pageBits+k), u)
+				}
+			}
+		}
+	}
+	ids := make([]string, 0, n)
+	for w, word := range found {
+		for ; word != 0; word &= word - 1 {
+			ids = append(ids, m.at(uint32(w*64+bits.TrailingZeros64(word))).id)
+		}
+	}
 	return ids
 }
 
-// near calls visit with the users of every userLevel cell that the circle
-// touches, each cell once. The caller holds the lock.
-func (m *Users) near(circle s2.Cap, visit func([]uint32)) {
+// near gathers the users of every userLevel cell the circle touches, each
+// cell once, and counts them. The caller holds the lock.
+func (m *Users) near(circle s2.Cap) (cells [][]uint32, n int) {
+	keep := func(in []uint32) {
+		cells = append(cells, in)
+		n += len(in)
+	}
 	cover := userCover(circle)
-	n := 0
+	leaves := 0
 	for _, c := range cover {
-		n += descendants(c)
+		leaves += descendants(c)
 	}
-	touches := func(c, parent s2.CellID) bool { // the cover is coarse: trim it
-		return parent.Level() == userLevel || circle.IntersectsCell(s2.CellFromCellID(c))
-	}
-	if n > len(m.cells) { // fewer users' cells than cells in the circle
+	if leaves > len(m.cells) { // fewer cells hold users than the cover has
 		for c, in := range m.cells {
 			if cover.ContainsCellID(c) && circle.IntersectsCell(s2.CellFromCellID(c)) {
-				visit(in)
+				keep(in)
 			}
 		}
-		return
+		return cells, n
 	}
 	for _, parent := range cover {
-		inside := parent.Level() < userLevel && circle.ContainsCell(s2.CellFromCellID(parent))
+		inside := circle.ContainsCell(s2.CellFromCellID(parent))
 		end := parent.ChildEndAtLevel(userLevel)
 		for c := parent.ChildBeginAtLevel(userLevel); c != end; c = c.Next() {
-			if in, ok := m.cells[c]; ok && (inside || touches(c, parent)) {
-				visit(in)
+			// The cover is coarse: a cell of it on the edge of the circle
+			// has descendants out of it.
+			if in, ok := m.cells[c]; ok && (inside || circle.IntersectsCell(s2.CellFromCellID(c))) {
+				keep(in)
 			}
 		}
 	}
+	return cells, n
 }
