@@ -56,8 +56,10 @@ func (noObserver) Observe(string, time.Duration, error) {}
 
 var storeLocation = domain.Location{Lat: -23.5614, Lng: -46.6559}
 
-// crowdApp is the application on store with the real read models running.
-func crowdApp(tb testing.TB, store eventstore.Store) app.Application {
+// crowdApp is the application on store with the real read models running;
+// it registers the crowd's users unless users is 0. wrap, if given, wraps
+// its repository.
+func crowdApp(tb testing.TB, store eventstore.Store, users int, wrap ...func(app.Repository) app.Repository) app.Application {
 	tb.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	clock := fixedClock{crowdNow}
@@ -72,17 +74,27 @@ func crowdApp(tb testing.TB, store eventstore.Store) app.Application {
 	done := make(chan error, 1)
 	go func() { done <- read.Run(ctx) }()
 	tb.Cleanup(func() { cancel(); <-done })
+	var r app.Repository = repo
+	for _, w := range wrap {
+		r = w(r)
+	}
 	a := app.New(app.Deps{
 		Config: app.Config{HoldTTL: time.Minute, Zone: time.UTC, Rules: rules},
-		Clock:  clock, IDs: uuid.NewString, Repo: repo, Read: read, Log: store,
+		Clock:  clock, IDs: uuid.NewString, Repo: r, Read: read, Log: store,
 		Projections: read, Logger: log, Observer: noObserver{},
 	})
-	users := make([]app.RegisterUser, crowdUsers)
-	for i := range users {
-		at := domain.Location{Lat: storeLocation.Lat + float64(i%100)*1e-5, Lng: storeLocation.Lng}
-		users[i] = app.RegisterUser{UserID: crowdUser(i), RegisteredAt: crowdNow.Add(-24 * time.Hour), Location: &at}
+	if users == 0 {
+		if err := read.CatchUp(context.Background()); err != nil {
+			tb.Fatal(err)
+		}
+		return a
 	}
-	if _, err := a.Commands.RegisterUsers.Handle(context.Background(), app.RegisterUsers{Users: users}); err != nil {
+	entries := make([]app.RegisterUser, users)
+	for i := range entries {
+		at := domain.Location{Lat: storeLocation.Lat + float64(i%100)*1e-5, Lng: storeLocation.Lng}
+		entries[i] = app.RegisterUser{UserID: crowdUser(i), RegisteredAt: crowdNow.Add(-24 * time.Hour), Location: &at}
+	}
+	if _, err := a.Commands.RegisterUsers.Handle(context.Background(), app.RegisterUsers{Users: entries}); err != nil {
 		tb.Fatal(err)
 	}
 	return a
@@ -90,7 +102,7 @@ func crowdApp(tb testing.TB, store eventstore.Store) app.Application {
 
 func crowdUser(i int) string { return fmt.Sprintf("crowd-user-%05d", i) }
 
-func crowdPromo(tb testing.TB, a app.Application, id string) {
+func crowdPromo(tb testing.TB, a app.Application, id string, stock int) {
 	tb.Helper()
 	_, err := a.Commands.CreatePromo.Handle(context.Background(), app.CreatePromo{ID: id, Spec: domain.PromoSpec{
 		Store:        domain.Store{ID: "store-" + id, Name: "Loja", Location: storeLocation},
@@ -101,7 +113,7 @@ func crowdPromo(tb testing.TB, a app.Application, id string) {
 		RadiusM:      2000,
 		StartsAt:     crowdNow.Add(-time.Minute),
 		EndsAt:       crowdNow.Add(time.Hour),
-		Stock:        crowdStock,
+		Stock:        stock,
 	}})
 	if err != nil {
 		tb.Fatal(err)
@@ -184,7 +196,7 @@ func report(b *testing.B, runs []crowdResult) {
 }
 
 func benchmarkFlashCrowd(b *testing.B, store eventstore.Store) {
-	a := crowdApp(b, store)
+	a := crowdApp(b, store, crowdUsers)
 	reserve := func(promo string) func(ctx context.Context, user string) (bool, error) {
 		return func(ctx context.Context, user string) (bool, error) {
 			r, err := a.Commands.Reserve.Handle(ctx, app.Reserve{PromoID: promo, UserID: user})
@@ -200,7 +212,7 @@ func benchmarkFlashCrowd(b *testing.B, store eventstore.Store) {
 		b.StopTimer()
 		n++
 		promo := fmt.Sprintf("crowd-%d", n)
-		crowdPromo(b, a, promo)
+		crowdPromo(b, a, promo, crowdStock)
 		b.StartTimer()
 		runs = append(runs, runCrowd(b, reserve(promo)))
 		b.StopTimer()

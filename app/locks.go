@@ -5,9 +5,11 @@ import (
 	"sync"
 )
 
-// locks serialise commands on one aggregate inside the process, so a hot
-// promo's reservations queue up instead of failing their version checks.
-// The version check stays the guard between processes. Keys share a fixed
+// locks serialise commands on one aggregate inside the process, so that
+// they do not fail each other's version checks and a cached aggregate is
+// touched by one goroutine at a time. A promo's batches (promoqueue.go) run
+// under its lock, which keeps its creation out of them. The version check
+// stays the guard between processes. Keys share a fixed
 // set of stripes, so memory does not grow with the number of aggregates; a
 // handler holds one stripe at a time, so sharing cannot deadlock.
 type locks struct {

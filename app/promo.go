@@ -62,7 +62,8 @@ func (a *App) createPromo(ctx context.Context, c CreatePromo) (PromoCreated, err
 type CancelPromo struct{ ID string }
 
 func (a *App) cancelPromo(ctx context.Context, c CancelPromo) (PromoView, error) {
-	return a.changePromo(ctx, c.ID, func(p *domain.Promo) ([]Aggregate, error) {
+	// Alone in its batch: it loads and changes the listing too.
+	return a.onPromo(ctx, c.ID, &promoCommand{view: true, alone: true, decide: func(p *domain.Promo) ([]Aggregate, error) {
 		if err := p.Cancel(a.clock.Now()); err != nil {
 			return nil, err
 		}
@@ -73,7 +74,7 @@ func (a *App) cancelPromo(ctx context.Context, c CancelPromo) (PromoView, error)
 		}
 		listing.Release(p.ID())
 		return []Aggregate{p, listing}, nil
-	})
+	}})
 }
 
 // ActivatePromo and EndPromo are the scheduler's commands.
@@ -92,28 +93,8 @@ func (a *App) endPromo(ctx context.Context, c EndPromo) (PromoView, error) {
 	})
 }
 
-// changePromo runs decide on the promo under its lock and saves what it
-// changed, retrying when another process got there first.
+// changePromo runs decide on the promo in its turn (see runBatch), saves
+// what it changed and answers with the promo as saved.
 func (a *App) changePromo(ctx context.Context, id string, decide func(*domain.Promo) ([]Aggregate, error)) (PromoView, error) {
-	defer a.locks.lock("promo:" + id)()
-	var p *domain.Promo
-	err := retry(func() error {
-		var err error
-		if p, err = a.repo.LoadPromo(ctx, id); err != nil {
-			return err
-		}
-		changed, err := decide(p)
-		if err != nil || len(p.Changes()) == 0 {
-			return err
-		}
-		cur, err := a.repo.Save(ctx, changed...)
-		if err == nil {
-			waitRead(ctx, a.read, cur)
-		}
-		return err
-	})
-	if err != nil {
-		return PromoView{}, err
-	}
-	return NewPromoView(p, a.clock.Now(), a.read.NotificationsSent(id)), nil
+	return a.onPromo(ctx, id, &promoCommand{decide: decide, view: true})
 }

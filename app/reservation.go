@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/flashpromo/flashpromo/domain"
@@ -21,7 +22,7 @@ func (a *App) reserve(ctx context.Context, c Reserve) (Reserved, error) {
 		return Reserved{}, Invalid("user_id", "is required")
 	}
 	var out Reserved
-	_, err := a.changePromo(ctx, c.PromoID, func(p *domain.Promo) ([]Aggregate, error) {
+	_, err := a.onPromo(ctx, c.PromoID, &promoCommand{decide: func(p *domain.Promo) ([]Aggregate, error) {
 		now := a.clock.Now()
 		res, existing, err := p.Reserve(domain.ReserveRequest{
 			ReservationID: a.ids(),
@@ -32,7 +33,7 @@ func (a *App) reserve(ctx context.Context, c Reserve) (Reserved, error) {
 		})
 		out = Reserved{NewReservationView(res, now), existing}
 		return []Aggregate{p}, err
-	})
+	}})
 	return out, err
 }
 
@@ -70,11 +71,11 @@ func (a *App) changeReservation(ctx context.Context, id string, decide func(*dom
 		return ReservationView{}, ErrNotFound
 	}
 	var res domain.Reservation
-	_, err := a.changePromo(ctx, r.PromoID, func(p *domain.Promo) ([]Aggregate, error) {
+	_, err := a.onPromo(ctx, r.PromoID, &promoCommand{decide: func(p *domain.Promo) ([]Aggregate, error) {
 		var err error
 		res, err = decide(p)
 		return []Aggregate{p}, err
-	})
+	}})
 	if err != nil {
 		return ReservationView{}, err
 	}
@@ -82,20 +83,29 @@ func (a *App) changeReservation(ctx context.Context, id string, decide func(*dom
 }
 
 // ExpireHolds records ReservationExpired for holds past their time. The
-// unit was free already; this only writes it down for the log.
+// unit was free already; this only writes it down for the log. Every hold
+// is queued at once, so a promo's expiries share its appends.
 type ExpireHolds struct{}
 
 func (a *App) expireHolds(ctx context.Context, _ ExpireHolds) (int, error) {
-	n := 0
-	for _, h := range a.read.ExpiredHolds(a.clock.Now()) {
-		_, err := a.changePromo(ctx, h.PromoID, func(p *domain.Promo) ([]Aggregate, error) {
+	holds := a.read.ExpiredHolds(a.clock.Now())
+	cmds := make([]*promoCommand, len(holds))
+	for i, h := range holds {
+		cmds[i] = a.prepare(ctx, &promoCommand{decide: func(p *domain.Promo) ([]Aggregate, error) {
 			_, err := p.Expire(h.ReservationID, a.clock.Now())
 			return []Aggregate{p}, err
-		})
-		if err != nil {
-			return n, err
+		}})
+		a.promos.submit(h.PromoID, cmds[i])
+	}
+	n := 0
+	var errs []error
+	for _, c := range cmds {
+		<-c.done
+		if c.err != nil {
+			errs = append(errs, c.err)
+			continue
 		}
 		n++
 	}
-	return n, nil
+	return n, errors.Join(errs...)
 }

@@ -9,13 +9,14 @@ import (
 
 // App holds what the handlers share.
 type App struct {
-	cfg   Config
-	clock Clock
-	ids   IDs
-	repo  Repository
-	read  ReadModel
-	log   EventLog
-	locks *locks
+	cfg    Config
+	clock  Clock
+	ids    IDs
+	repo   Repository
+	read   ReadModel
+	log    EventLog
+	locks  *locks
+	promos *promoQueues // the group commit of promo commands
 }
 
 // EventLog is the global log analysts page through.
@@ -75,6 +76,7 @@ type Deps struct {
 // New builds the application.
 func New(d Deps) Application {
 	a := &App{cfg: d.Config, clock: d.Clock, ids: d.IDs, repo: d.Repo, read: d.Read, log: d.Log, locks: newLocks()}
+	a.promos = newPromoQueues(a.runBatch)
 	l, o := d.Logger, d.Observer
 	return Application{
 		Commands: Commands{
