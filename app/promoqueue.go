@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 
@@ -136,6 +137,18 @@ func (a *App) prepare(ctx context.Context, c *promoCommand) *promoCommand {
 // stored state alone and keep their answers.
 func (a *App) runBatch(id string, batch []*promoCommand) {
 	defer a.locks.lock("promo:" + id)()
+	defer func() {
+		// A bug in a decision fails its batch, not the process: the handler
+		// it ran in before batches would have been recovered the same way.
+		if r := recover(); r != nil {
+			err := fmt.Errorf("promo %s: a batch of %d commands panicked: %v", id, len(batch), r)
+			for _, c := range batch {
+				if !c.settled {
+					c.answer(PromoView{}, err)
+				}
+			}
+		}
+	}()
 	live := batch[:0:0]
 	for _, c := range batch {
 		if err := c.ctx.Err(); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -387,6 +388,26 @@ func TestACancelledCommandLeavesItsBatch(t *testing.T) {
 	}
 	if got := fmt.Sprint(placed(h.repo.history)); got != "[u0 u2]" {
 		t.Fatalf("stream placed %s, want [u0 u2]", got)
+	}
+}
+
+func TestAPanicFailsItsBatchAndTheNextBatchRuns(t *testing.T) {
+	h := newQueueHarness(t, 5)
+	first, release := h.holdFirstSave("u0", nil)
+	a := h.reserve("u1")
+	bad := h.queue(func(ctx context.Context) (Reserved, error) {
+		_, err := h.app.onPromo(ctx, "p", &promoCommand{decide: func(*domain.Promo) ([]Aggregate, error) { panic("a bug") }})
+		return Reserved{}, err
+	})
+	release()
+	<-first
+	for name, c := range map[string]<-chan reply{"u1": a, "the bug": bad} {
+		if r := <-c; r.err == nil || !strings.Contains(r.err.Error(), "a bug") {
+			t.Fatalf("%s: %v, want the panic as an error", name, r.err)
+		}
+	}
+	if r := h.reserveNow("u1"); r.err != nil {
+		t.Fatalf("u1 after the panic: %v", r.err)
 	}
 }
 
