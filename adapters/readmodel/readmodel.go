@@ -128,7 +128,9 @@ func (rm *ReadModel) VisiblePromos(userID string, at *domain.Location, now time.
 	return rm.promos.current().visible(u, *at, now), true
 }
 
-// Eligible visits the users in the cells the promo's circle touches.
+// Eligible visits the users in the cells the promo's circle touches, and
+// lists those who may see it in order of registration (the order of the
+// log, so the same on every instance and after every rebuild).
 func (rm *ReadModel) Eligible(spec domain.PromoSpec, now time.Time) []string {
 	return rm.users.current().eligible(spec, now)
 }

@@ -3,9 +3,13 @@ package readmodel
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/flashpromo/flashpromo/domain"
 )
@@ -59,8 +63,27 @@ func heapInuse() float64 {
 	return float64(ms.HeapInuse) / (1 << 20)
 }
 
+// residentMiB is the process's resident memory now and at its peak (Linux).
+func residentMiB() (rss, peak float64, ok bool) {
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, 0, false
+	}
+	for line := range strings.Lines(string(status)) {
+		var kb float64
+		if _, err := fmt.Sscanf(line, "VmRSS: %f kB", &kb); err == nil {
+			rss = kb / 1024
+		}
+		if _, err := fmt.Sscanf(line, "VmHWM: %f kB", &kb); err == nil {
+			peak = kb / 1024
+		}
+	}
+	return rss, peak, rss > 0
+}
+
 // BenchmarkUsersMemory loads 1,000,000 users into the users model and
-// reports the heap they hold (MiB-heap) after a collection.
+// reports the heap they hold (MiB-heap) after a collection, and the
+// process's resident memory (run it alone for MiB-rss-peak to mean the load).
 func BenchmarkUsersMemory(b *testing.B) {
 	for b.Loop() {
 		before := heapInuse()
@@ -69,6 +92,39 @@ func BenchmarkUsersMemory(b *testing.B) {
 		after := heapInuse()
 		b.ReportMetric(after-before, "MiB-heap")
 		b.ReportMetric(after, "MiB-heap-total")
+		if rss, peak, ok := residentMiB(); ok {
+			b.ReportMetric(rss, "MiB-rss")
+			b.ReportMetric(peak, "MiB-rss-peak")
+		}
 		runtime.KeepAlive(m)
+	}
+}
+
+// BenchmarkNotificationsMemory records the notifications of a fan-out to
+// 1,000,000 users, as the log holds them (every string its own copy), and
+// reports the heap they hold (MiB-heap) after a collection.
+func BenchmarkNotificationsMemory(b *testing.B) {
+	for b.Loop() {
+		before := heapInuse()
+		m := NewNotifications()
+		loadScaleNotifications(m, 1_000_000)
+		after := heapInuse()
+		b.ReportMetric(after-before, "MiB-heap")
+		runtime.KeepAlive(m)
+	}
+}
+
+// loadScaleNotifications sends one notification to each of n users.
+func loadScaleNotifications(m interface{ Apply(domain.Event) }, n int) {
+	summary := domain.PromoSummary{ID: "promo-00001",
+		Store:        domain.Store{ID: "store-1", Name: "TechShop Polanco"},
+		Product:      domain.Product{ID: "xyz", Name: "Audífonos XYZ"},
+		RegularPrice: domain.Money{Amount: 99900, Currency: "MXN"}, PromoPrice: domain.Money{Amount: 49900, Currency: "MXN"},
+		EndsAt: scaleNow.Add(2 * time.Hour)}
+	for i := range n {
+		e := domain.NewNotification(uuid.NewString(), scaleUserID(i), summary, scaleNow, nil)
+		e.PromoID, e.Day = strings.Clone(e.PromoID), strings.Clone(e.Day) // as decoded
+		e.Title, e.Body = strings.Clone(e.Title), strings.Clone(e.Body)
+		m.Apply(e)
 	}
 }
