@@ -42,6 +42,9 @@ func cellAt(loc domain.Location, level int) s2.CellID {
 
 // circle is the cap holding every point less than radiusM from center.
 func circle(center domain.Location, radiusM float64) s2.Cap {
+	if !(radiusM >= 0) { // NaN or negative: nothing is less than it away
+		radiusM = 0
+	}
 	return s2.CapFromCenterAngle(s2.PointFromLatLng(s2.LatLngFromDegrees(center.Lat, center.Lng)),
 		s1.Angle((radiusM+coverMarginM)/coverRadiusM))
 }

@@ -26,7 +26,12 @@ type Promos struct {
 	expiresAt    map[string]time.Time // of open holds
 	placed       map[string]*placed   // promos not cancelled nor ended, by id
 	cells        map[s2.CellID][]reach
+	wide         []reach // promos of a radius beyond maxCoveredM, checked on every read
 }
+
+// maxCoveredM is the largest radius filed under cells: the domain's largest.
+// A wider promo in the log is not refused but checked on every read.
+const maxCoveredM = 50_000
 
 // placed is a promo filed in the geo index.
 type placed struct {
@@ -60,14 +65,18 @@ func NewPromos() *Promos {
 }
 
 func (m *Promos) Apply(e domain.Event) {
+	if e, ok := e.(domain.PromoCreated); ok {
+		p := domain.LoadPromo([]domain.Event{e})
+		at := newPlaced(p) // before the lock: covering 50 km takes some milliseconds
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		m.promos[e.PromoID] = p
+		m.place(at)
+		return
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	switch e := e.(type) {
-	case domain.PromoCreated:
-		p := domain.LoadPromo([]domain.Event{e})
-		m.promos[e.PromoID] = p
-		m.place(p)
-		return
 	case domain.PromoEnded: // its status is final: no one sees it any more
 		m.unplace(e.PromoID)
 	case domain.PromoCancelled:
@@ -88,15 +97,27 @@ func (m *Promos) Apply(e domain.Event) {
 	}
 }
 
-// place files a promo under the cells its circle touches.
-func (m *Promos) place(p *domain.Promo) {
-	m.unplace(p.ID())
+func newPlaced(p *domain.Promo) *placed {
 	spec := p.Spec()
-	at := &placed{id: p.ID(), promo: p, spec: spec, cells: promoCells(spec.Store.Location, spec.RadiusM)}
-	m.placed[p.ID()] = at
+	at := &placed{id: p.ID(), promo: p, spec: spec}
+	if spec.RadiusM <= maxCoveredM {
+		at.cells = promoCells(spec.Store.Location, spec.RadiusM)
+	}
+	return at
+}
+
+// place files a promo under the cells its circle touches, or with the
+// wide ones.
+func (m *Promos) place(at *placed) {
+	m.unplace(at.id)
+	m.placed[at.id] = at
+	spec := &at.spec
 	r := reach{circle: circle(spec.Store.Location, spec.RadiusM),
 		startSec: spec.StartsAt.Unix(), endSec: spec.EndsAt.Unix(),
 		center: spec.Store.Location, radiusM: spec.RadiusM, segments: spec.Segments, at: at}
+	if at.cells == nil {
+		m.wide = append(m.wide, r)
+	}
 	for _, c := range at.cells {
 		m.cells[c] = append(m.cells[c], r)
 	}
@@ -108,6 +129,7 @@ func (m *Promos) unplace(id string) {
 		return
 	}
 	delete(m.placed, id)
+	m.wide = slices.DeleteFunc(m.wide, func(r reach) bool { return r.at == at })
 	for _, c := range at.cells {
 		in := slices.DeleteFunc(m.cells[c], func(r reach) bool { return r.at == at })
 		if len(in) == 0 {
@@ -135,15 +157,17 @@ func (m *Promos) visible(u app.UserView, at domain.Location, now time.Time) []ap
 	sec := now.Unix()
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	for _, r := range m.cells[s2.CellIDFromLatLng(ll).Parent(promoLevel)] {
-		if sec < r.startSec || sec > r.endSec || !r.circle.ContainsPoint(pt) {
-			continue // surely not active now, or surely out of reach
-		}
-		if !domain.Eligible(r.segments, u.Segments) {
-			continue
-		}
-		if d, ok := domain.Within(r.center, r.radiusM, at); ok && r.at.promo.Status(now) == domain.PromoStatusActive {
-			found = append(found, seen{d, r.at})
+	for _, list := range [2][]reach{m.cells[s2.CellIDFromLatLng(ll).Parent(promoLevel)], m.wide} {
+		for _, r := range list {
+			if sec < r.startSec || sec > r.endSec || !r.circle.ContainsPoint(pt) {
+				continue // surely not active now, or surely out of reach
+			}
+			if !domain.Eligible(r.segments, u.Segments) {
+				continue
+			}
+			if d, ok := domain.Within(r.center, r.radiusM, at); ok && r.at.promo.Status(now) == domain.PromoStatusActive {
+				found = append(found, seen{d, r.at})
+			}
 		}
 	}
 	slices.SortFunc(found, func(a, b seen) int {

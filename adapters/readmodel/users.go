@@ -177,12 +177,30 @@ func (m *Users) has(id string) bool {
 // filed under cells its circle touches, and decides for each as app.Sees
 // does: less than the radius away by domain.Within, and in one of the
 // promo's segments.
+//
+// It reads the users a page at a time under the read lock, so that the
+// projector, and the readers queued behind it, never wait for the whole
+// search. Each user is decided once, where they are when read; users who
+// register meanwhile are not in the list.
 func (m *Users) eligible(spec domain.PromoSpec, now time.Time) []string {
 	m.mu.RLock()
-	defer m.mu.RUnlock()
-	found := make([]uint64, (len(m.index)+63)/64) // a bit for each user
+	total := len(m.index)
+	var near []uint32 // nil for every user, in order
+	if cells, n := m.near(circle(spec.Store.Location, spec.RadiusM)); n < total/2 {
+		near = make([]uint32, 0, n)
+		for _, in := range cells {
+			near = append(near, in...)
+		}
+	} // else most users: reading them all in order beats jumping between them
+	m.mu.RUnlock()
+
+	found := make([]uint64, (total+63)/64) // a bit for each user
 	n := 0
-	check := func(i uint32, u *user) {
+	check := func(i uint32) {
+		u := m.at(i)
+		if u.cell == 0 {
+			return
+		}
 		if _, ok := domain.Within(spec.Store.Location, spec.RadiusM, u.loc); !ok {
 			return
 		}
@@ -191,26 +209,33 @@ func (m *Users) eligible(spec domain.PromoSpec, now time.Time) []string {
 			n++
 		}
 	}
-	if cells, near := m.near(circle(spec.Store.Location, spec.RadiusM)); near < len(m.index)/2 {
-		for _, in := range cells {
-			for _, i := range in {
-				check(i, m.at(i))
+	if near != nil {
+		for from := 0; from < len(near); from += pageSize {
+			m.mu.RLock()
+			for _, i := range near[from:min(from+pageSize, len(near))] {
+				check(i)
 			}
+			m.mu.RUnlock()
 		}
-	} else { // most users: reading them all in order beats jumping between them
-		for p, page := range m.pages {
-			for k := range page {
-				if u := &page[k]; u.cell != 0 {
-					check(uint32(p<<pageBits+k), u)
-				}
+	} else {
+		for from := 0; from < total; from += pageSize {
+			m.mu.RLock()
+			for i := from; i < min(from+pageSize, total); i++ {
+				check(uint32(i))
 			}
+			m.mu.RUnlock()
 		}
 	}
+
 	ids := make([]string, 0, n)
-	for w, word := range found {
-		for ; word != 0; word &= word - 1 {
-			ids = append(ids, m.at(uint32(w*64+bits.TrailingZeros64(word))).id)
+	for from := 0; from < len(found); from += pageSize / 64 {
+		m.mu.RLock()
+		for w := from; w < min(from+pageSize/64, len(found)); w++ {
+			for word := found[w]; word != 0; word &= word - 1 {
+				ids = append(ids, m.at(uint32(w*64+bits.TrailingZeros64(word))).id)
+			}
 		}
+		m.mu.RUnlock()
 	}
 	return ids
 }
