@@ -62,25 +62,29 @@ type holds struct {
 	list   []Reservation    // placement order
 	index  map[string]int   // reservation id -> position in list
 	byUser map[string][]int // user id -> positions in list
-	open   map[int]struct{} // recorded as held (some may have run out by time)
-	bought map[string]bool  // users who bought a unit
+	open   []time.Time      // expiries of the holds recorded as held, sorted
+
+	bought map[string]bool // users who bought a unit
 	sold   int
 }
 
 func newHolds() holds {
 	return holds{index: map[string]int{}, byUser: map[string][]int{},
-		open: map[int]struct{}{}, bought: map[string]bool{}}
+		bought: map[string]bool{}}
 }
 
 // Stock counts a hold only while it is live: a unit whose hold ran out is
 // free at once, before (or without) any ReservationExpired.
+// The open holds are sorted by expiry, so counting the live ones is a
+// binary search, not a scan: a flash crowd asks for it on every decision.
 func (p *Promo) Stock(now time.Time) StockLevel {
-	held := 0
-	for i := range p.open {
-		if p.list[i].live(now) {
-			held++
+	runOut, _ := slices.BinarySearchFunc(p.open, now, func(at, now time.Time) int {
+		if now.Before(at) {
+			return 1
 		}
-	}
+		return -1 // at <= now: run out, counted before now
+	})
+	held := len(p.open) - runOut
 	total := p.spec.Stock
 	return StockLevel{Total: total, Held: held, Sold: p.sold, Available: max(0, total-held-p.sold)}
 }
@@ -234,7 +238,8 @@ func (h *holds) place(e ReservationPlaced) {
 		Price: e.Price, ExpiresAt: e.ExpiresAt, Status: ReservationStatusHeld})
 	h.index[e.ReservationID] = i
 	h.byUser[e.UserID] = append(h.byUser[e.UserID], i)
-	h.open[i] = struct{}{}
+	at, _ := slices.BinarySearchFunc(h.open, e.ExpiresAt, time.Time.Compare)
+	h.open = slices.Insert(h.open, at, e.ExpiresAt) // usually at the end: holds share one TTL
 }
 
 // close ends a hold as recorded; only a held reservation can close.
@@ -244,7 +249,9 @@ func (h *holds) close(id string, to ReservationStatus) {
 		return
 	}
 	h.list[i].Status = to
-	delete(h.open, i)
+	if at, found := slices.BinarySearchFunc(h.open, h.list[i].ExpiresAt, time.Time.Compare); found {
+		h.open = slices.Delete(h.open, at, at+1)
+	}
 	if to == ReservationStatusPurchased {
 		h.sold++
 		h.bought[h.list[i].UserID] = true
