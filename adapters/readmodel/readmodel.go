@@ -27,12 +27,15 @@ type ReadModel struct {
 // New builds the read models; Run feeds them.
 func New(store eventstore.Store, rules domain.SegmentRules, log *slog.Logger) *ReadModel {
 	return &ReadModel{
-		store:         store,
-		log:           log,
-		life:          context.Background(),
-		promos:        newRunner("promos", store, NewPromos, log),
-		users:         newRunner("users", store, func() *Users { return NewUsers(rules) }, log),
-		notifications: newRunner("notifications", store, NewNotifications, log),
+		store: store,
+		log:   log,
+		life:  context.Background(),
+		promos: newRunner("promos", store, NewPromos, log,
+			domain.PromoCreated{}, domain.PromoActivated{}, domain.PromoEnded{}, domain.PromoCancelled{},
+			domain.ReservationPlaced{}, domain.ReservationReleased{}, domain.ReservationExpired{}, domain.PurchaseCompleted{}),
+		users: newRunner("users", store, func() *Users { return NewUsers(rules) }, log,
+			domain.UserRegistered{}, domain.UserLocationUpdated{}, domain.UserPurchaseRecorded{}),
+		notifications: newRunner("notifications", store, NewNotifications, log, domain.NotificationSent{}),
 	}
 }
 

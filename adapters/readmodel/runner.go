@@ -34,6 +34,7 @@ type runner[M Model] struct {
 	store eventstore.Store
 	fresh func() M
 	log   *slog.Logger
+	types map[string]bool // the event types the model folds
 
 	model atomic.Value // M: swapped whole, so queries never wait for a batch
 
@@ -43,8 +44,13 @@ type runner[M Model] struct {
 	rebuilding bool
 }
 
-func newRunner[M Model](name string, store eventstore.Store, fresh func() M, log *slog.Logger) *runner[M] {
-	r := &runner[M]{name: name, store: store, fresh: fresh, log: log, advanced: make(chan struct{})}
+// newRunner feeds a model the event types it folds; the others are not
+// even decoded (a fan-out writes a million events the promos never read).
+func newRunner[M Model](name string, store eventstore.Store, fresh func() M, log *slog.Logger, types ...domain.Event) *runner[M] {
+	r := &runner[M]{name: name, store: store, fresh: fresh, log: log, advanced: make(chan struct{}), types: map[string]bool{}}
+	for _, t := range types {
+		r.types[t.EventName()] = true
+	}
 	r.model.Store(fresh())
 	return r
 }
@@ -75,6 +81,9 @@ func (r *runner[M]) applyLive(_ context.Context, events []eventstore.Event) erro
 
 func (r *runner[M]) fold(m M, events []eventstore.Event) {
 	for _, e := range events {
+		if !r.types[e.Type] {
+			continue
+		}
 		ev, ok, err := codec.Decode(e)
 		if err != nil {
 			r.log.Error("read model skips an undecodable event", "model", r.name, "event", e.ID, "err", err)
