@@ -40,7 +40,8 @@ func (a *App) notifyEligible(ctx context.Context, c NotifyEligible) (int, error)
 	}
 	summary := domain.PromoSummary{ID: p.ID, Store: p.Store, Product: p.Product,
 		RegularPrice: p.RegularPrice, PromoPrice: p.PromoPrice, EndsAt: p.EndsAt}
-	users := inShard(a.read.Eligible(p.PromoSpec, now), c.Shard, c.Shards)
+	day := domain.NotificationDay(now, a.cfg.Zone)
+	users := a.read.Unnotified(inShard(a.read.Eligible(p.PromoSpec, now), c.Shard, c.Shards), day)
 	var sent atomic.Int64
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(fanoutWriters)

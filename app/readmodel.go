@@ -27,6 +27,9 @@ type ReadModel interface {
 	// Eligible lists the users the promo may notify at now.
 	Eligible(spec domain.PromoSpec, now time.Time) []string
 	Notifications(userID string) ([]domain.NotificationSent, bool)
+	// Unnotified keeps the users who had no notification on day, as far as
+	// the read model knows (the store stays the guard).
+	Unnotified(users []string, day string) []string
 }
 
 // Hold names a reservation within its promo.

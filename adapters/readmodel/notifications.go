@@ -72,3 +72,12 @@ func (m *Notifications) count(promoID string) int {
 	defer m.mu.RUnlock()
 	return m.sent[promoID]
 }
+
+// notifiedOn tells whether the user had a notification on day: the last one
+// is the newest, since the log is folded in order.
+func (m *Notifications) notifiedOn(userID, day string) bool {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	ns := m.byUser[userID]
+	return len(ns) > 0 && ns[len(ns)-1].words.day == day
+}

@@ -138,6 +138,20 @@ func (rm *ReadModel) Eligible(spec domain.PromoSpec, now time.Time) []string {
 	return rm.users.current().eligible(spec, now)
 }
 
+// Unnotified keeps the users who had no notification on day, as far as this
+// read model has seen: the store still refuses a second one, this only
+// spares it the users it would refuse.
+func (rm *ReadModel) Unnotified(users []string, day string) []string {
+	n := rm.notifications.current()
+	kept := users[:0:0]
+	for _, u := range users {
+		if !n.notifiedOn(u, day) {
+			kept = append(kept, u)
+		}
+	}
+	return kept
+}
+
 func (rm *ReadModel) Notifications(userID string) ([]domain.NotificationSent, bool) {
 	if !rm.users.current().has(userID) {
 		return nil, false
