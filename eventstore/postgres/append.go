@@ -225,7 +225,7 @@ func (s *Store) stored(ctx context.Context, appends []eventstore.Append) (events
 		}
 	}
 	const q = `SELECT count(*) OVER (), transaction_id::text, position FROM events
-		WHERE id = ANY($1) ORDER BY transaction_id DESC, position DESC LIMIT 1`
+		WHERE id = ANY($1) ORDER BY events.transaction_id DESC, events.position DESC LIMIT 1`
 	var found int
 	var txid string
 	var c eventstore.Cursor

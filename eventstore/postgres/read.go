@@ -13,6 +13,9 @@ import (
 	"github.com/flashpromo/flashpromo/eventstore/internal/check"
 )
 
+// columns name transaction_id::text "transaction_id": an ORDER BY must say
+// events.transaction_id, or it sorts by that text (slowly, and wrongly once
+// the ids grow a digit).
 const columns = `transaction_id::text, position, id, stream_id, version, type, occurred_at, data`
 
 // readable keeps the rows of transactions older than every open one: no
@@ -36,7 +39,7 @@ func (s *Store) ReadSince(ctx context.Context, after eventstore.Cursor, limit in
 	}
 	const q = `SELECT ` + columns + ` FROM events
 		WHERE (transaction_id, position) > ($1::text::xid8, $2) AND ` + readable + `
-		ORDER BY transaction_id, position LIMIT $3`
+		ORDER BY events.transaction_id, events.position LIMIT $3`
 	events, err := s.query(ctx, q, formatTx(after.Tx), after.Position, limit)
 	if err != nil {
 		return nil, fmt.Errorf("eventstore/postgres: read since %v: %w", after, err)
@@ -76,7 +79,7 @@ func readAllSQL(q eventstore.Query, after eventstore.Cursor) (string, []any) {
 		b.WriteString(` AND type = $` + strconv.Itoa(len(args)))
 	}
 	args = append(args, q.Limit)
-	b.WriteString(` ORDER BY transaction_id, position LIMIT $` + strconv.Itoa(len(args)))
+	b.WriteString(` ORDER BY events.transaction_id, events.position LIMIT $` + strconv.Itoa(len(args)))
 	return b.String(), args
 }
 
@@ -100,7 +103,7 @@ func (s *Store) cursorAt(ctx context.Context, position int64) (eventstore.Cursor
 // Head returns the cursor of the newest readable event (zero if none).
 func (s *Store) Head(ctx context.Context) (eventstore.Cursor, error) {
 	const q = `SELECT transaction_id::text, position FROM events WHERE ` + readable + `
-		ORDER BY transaction_id DESC, position DESC LIMIT 1`
+		ORDER BY events.transaction_id DESC, events.position DESC LIMIT 1`
 	var txid string
 	var c eventstore.Cursor
 	err := s.pool.QueryRow(ctx, q).Scan(&txid, &c.Position)
