@@ -160,6 +160,7 @@ func (l *loader) fanout(ctx context.Context, users int) error {
 		return err
 	}
 	fmt.Fprintf(l.out, "promo %s activates at %s\n", id, starts.Format(time.RFC3339Nano))
+	var said time.Time
 	for {
 		var p struct{ Notifications struct{ Sent int } }
 		if _, err := l.call(ctx, http.MethodGet, "/v1/promos/"+id, nil, &p, false); err != nil {
@@ -170,13 +171,14 @@ func (l *loader) fanout(ctx context.Context, users int) error {
 			fmt.Fprintf(l.out, "fanout: %d users notified %.2fs after activation: %.0f users/s\n", p.Notifications.Sent, took.Seconds(), float64(users)/took.Seconds())
 			return nil
 		}
-		if took > 0 {
+		if took > 0 && time.Since(said) >= time.Second {
 			fmt.Fprintf(l.out, "  %.1fs: %d/%d notified\n", took.Seconds(), p.Notifications.Sent, users)
+			said = time.Now()
 		}
-		select {
+		select { // a short poll: it is the resolution of the figure
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(250 * time.Millisecond):
+		case <-time.After(10 * time.Millisecond):
 		}
 	}
 }
