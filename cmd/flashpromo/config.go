@@ -51,7 +51,7 @@ var envOf = map[string]string{
 func defaultConfig() config {
 	return config{HTTPAddr: ":8080", HoldTTL: time.Minute, Timezone: "UTC", ReserveRate: 5,
 		KafkaEmbeddedAddr: "127.0.0.1:9092", KafkaPartitions: 6, FanoutShards: 12,
-		Rules: domain.DefaultSegmentRules(), Tick: 250 * time.Millisecond}
+		Rules: domain.DefaultSegmentRules(), Tick: 100 * time.Millisecond}
 }
 
 // storeFlags are the flags every command that opens the store takes.
