@@ -40,7 +40,9 @@ const FanoutCheckpoint = "fanout"
 // RunFanout follows the log from its checkpoint and notifies eligible users
 // of each promo that activates. The checkpoint is saved after the fan-out,
 // so a crash repeats it, and the store's once-a-day rule absorbs the repeat.
-func RunFanout(ctx context.Context, a app.Application, store eventstore.Store, log *slog.Logger) error {
+// Before each it waits for the read models to reach the activation, so the
+// promo and every user known before it are there to be found.
+func RunFanout(ctx context.Context, a app.Application, store eventstore.Store, sync app.Sync, log *slog.Logger) error {
 	from, err := store.Checkpoint(ctx, FanoutCheckpoint)
 	if err != nil {
 		return err
@@ -57,15 +59,20 @@ func RunFanout(ctx context.Context, a app.Application, store eventstore.Store, l
 			}
 			id := ev.(domain.PromoActivated).PromoID
 			for {
-				n, err := a.Commands.NotifyEligible.Handle(ctx, app.NotifyEligible{PromoID: id})
+				err := sync.WaitFor(ctx, e.Cursor)
+				n := 0
+				if err == nil {
+					n, err = a.Commands.NotifyEligible.Handle(ctx, app.NotifyEligible{PromoID: id})
+				}
 				if err == nil {
 					log.Info("fan-out done", "promo", id, "notified", n)
 					break
 				}
-				if ctx.Err() != nil {
+				select { // the store is down: try again, nothing is lost
+				case <-ctx.Done():
 					return ctx.Err()
+				case <-time.After(time.Second):
 				}
-				time.Sleep(time.Second) // the store is down: try again, nothing is lost
 			}
 		}
 		return store.SaveCheckpoint(ctx, FanoutCheckpoint, events[len(events)-1].Cursor)

@@ -124,7 +124,7 @@ func (s *service) run(ctx context.Context, ready func()) error {
 	ready()
 	g.Go(func() error { ports.RunScheduler(ctx, s.app, s.cfg.Tick); return nil })
 	if len(s.bus.brokers) == 0 {
-		s.keep(ctx, g, "fan-out", func(ctx context.Context) error { return ports.RunFanout(ctx, s.app, s.store, s.log) })
+		s.keep(ctx, g, "fan-out", func(ctx context.Context) error { return ports.RunFanout(ctx, s.app, s.store, s.read, s.log) })
 		return g.Wait()
 	}
 	s.keep(ctx, g, "relay", s.relay)
