@@ -28,6 +28,7 @@ type HTTPConfig struct {
 type Server struct {
 	app     app.Application
 	limiter *userLimiter
+	visible visibleEncoder
 }
 
 // NewHTTPHandler builds the Echo router for the whole contract.

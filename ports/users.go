@@ -183,11 +183,11 @@ func (s *Server) getUserPromos(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := make([]visibleJSON, len(ps))
-	for i, p := range ps {
-		out[i] = visibleJSON{p.ID, p.Store, p.Product, p.RegularPrice, p.PromoPrice, p.EndsAt, p.Available, p.DistanceM}
+	body, err := s.visible.encode(ps)
+	if err != nil {
+		return err
 	}
-	return c.JSON(http.StatusOK, map[string][]visibleJSON{"promos": out})
+	return c.JSONBlob(http.StatusOK, body)
 }
 
 func parseLocation(lat, lng string) (domain.Location, error) {

@@ -1,0 +1,62 @@
+package ports
+
+import (
+	"encoding/json"
+	"strconv"
+	"sync"
+
+	"github.com/flashpromo/flashpromo/app"
+)
+
+// visibleEncoder writes a user's promos, the hottest reply of the service.
+// What a promo shows every user (id, store, product, prices, end) never
+// changes, so it is encoded once per promo; a reply only adds availability
+// and distance. Promos are few (thousands) next to the reads, so the cache
+// keeps every one it has seen.
+type visibleEncoder struct {
+	fixed sync.Map // promo id -> []byte: `{"id":…,"ends_at":"…"` without the closing brace
+}
+
+type visibleFixed struct {
+	ID           string `json:"id"`
+	Store        any    `json:"store"`
+	Product      any    `json:"product"`
+	RegularPrice any    `json:"regular_price"`
+	PromoPrice   any    `json:"promo_price"`
+	EndsAt       any    `json:"ends_at"`
+}
+
+func (v *visibleEncoder) prefix(p app.VisiblePromo) ([]byte, error) {
+	if b, ok := v.fixed.Load(p.ID); ok {
+		return b.([]byte), nil
+	}
+	b, err := json.Marshal(visibleFixed{p.ID, p.Store, p.Product, p.RegularPrice, p.PromoPrice, p.EndsAt})
+	if err != nil {
+		return nil, err
+	}
+	b = b[:len(b)-1] // open, for the fields of the moment
+	v.fixed.Store(p.ID, b)
+	return b, nil
+}
+
+// encode returns {"promos":[…]} with the fields of visibleJSON, in its order.
+func (v *visibleEncoder) encode(ps []app.VisiblePromo) ([]byte, error) {
+	buf := make([]byte, 0, 64+400*len(ps))
+	buf = append(buf, `{"promos":[`...)
+	for i, p := range ps {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		fixed, err := v.prefix(p)
+		if err != nil {
+			return nil, err
+		}
+		buf = append(buf, fixed...)
+		buf = append(buf, `,"available":`...)
+		buf = strconv.AppendInt(buf, int64(p.Available), 10)
+		buf = append(buf, `,"distance_m":`...)
+		buf = strconv.AppendFloat(buf, p.DistanceM, 'f', -1, 64)
+		buf = append(buf, '}')
+	}
+	return append(buf, "]}\n"...), nil
+}
