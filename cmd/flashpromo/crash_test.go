@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/flashpromo/flashpromo/adapters/outbox"
+	"github.com/flashpromo/flashpromo/internal/pgtest"
+)
+
+// TestCrashDuringFanout kills the service with SIGKILL while it notifies
+// its users, starts it again, and checks that every eligible user ends with
+// exactly one notification in the store and at least one delivery on
+// Kafka, and nobody else any. The Kafka-protocol broker lives in the test,
+// so it outlives the service. It runs with FLASHPROMO_CRASH_USERS set (e.g.
+// 100000); its figures are in RELIABILITY.md.
+func TestCrashDuringFanout(t *testing.T) {
+	users, _ := strconv.Atoi(os.Getenv("FLASHPROMO_CRASH_USERS"))
+	if users == 0 {
+		t.Skip("set FLASHPROMO_CRASH_USERS (e.g. 100000) to run the crash test")
+	}
+	bin := filepath.Join(t.TempDir(), "flashpromo")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	broker := startBroker(t, "127.0.0.1:0")
+	dbURL := pgtest.Schema(t)
+	addr := freeAddr(t)
+	start := func() *exec.Cmd {
+		cmd := exec.Command(bin, "serve")
+		cmd.Env = append(os.Environ(), "FLASHPROMO_DATABASE_URL="+dbURL, "FLASHPROMO_HTTP_ADDR="+addr,
+			"FLASHPROMO_ADMIN_TOKEN="+testToken, "FLASHPROMO_KAFKA_BROKERS="+broker.Addrs()[0])
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+		return cmd
+	}
+	l := &loader{admin: admin{server: "http://" + addr, token: testToken}, run: "crash",
+		client: &http.Client{Timeout: 60 * time.Second}, out: os.Stderr}
+	ctx := context.Background()
+	first := start()
+	eventually(t, "the service listens", func() bool { _, err := l.call(ctx, "GET", "/healthz", nil, nil, false); return err == nil })
+	if err := l.seedUsers(ctx, users, 1500); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.promo(ctx, "crash-promo", map[string]float64{"lat": centre.lat, "lng": centre.lng}, time.Now(), 1); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the fan-out is under way", func() bool { return notified(t, dbURL) > 0 })
+	killedAt := notified(t, dbURL)
+	_ = first.Process.Signal(syscall.SIGKILL)
+	_ = first.Wait()
+	t.Logf("killed with %d of %d users notified", killedAt, users)
+
+	start()
+	deadline := time.Now().Add(5 * time.Minute)
+	for notified(t, dbURL) < users && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if n, distinct := notifiedUsers(t, dbURL); n != users || distinct != users {
+		t.Fatalf("after the restart: %d notifications for %d distinct users, want %d each", n, distinct, users)
+	}
+	records := consume(t, broker.Addrs(), outbox.NotificationsTopic, users)
+	seen := map[string]bool{}
+	for _, r := range records {
+		var d outbox.Delivery
+		if err := json.Unmarshal(r.Value, &d); err != nil || d.PromoID != "crash-promo" {
+			t.Fatalf("delivery %s: %v", r.Value, err)
+		}
+		seen[d.UserID] = true
+	}
+	if len(seen) != users {
+		t.Errorf("deliveries reached %d users of %d (records %d)", len(seen), users, len(records))
+	}
+	t.Logf("after the restart: %d notifications, one per user; %d deliveries on Kafka", users, len(records))
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	b := startBroker(t, "127.0.0.1:0") // any listener would do; this one is at hand
+	addr := b.Addrs()[0]
+	b.Close()
+	return addr
+}
+
+func notified(t *testing.T, dbURL string) int {
+	n, _ := notifiedUsers(t, dbURL)
+	return n
+}
+
+func notifiedUsers(t *testing.T, dbURL string) (n, distinct int) {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	err = conn.QueryRow(context.Background(),
+		`SELECT count(*), count(DISTINCT data->>'user_id') FROM events WHERE type = 'NotificationSent'`).Scan(&n, &distinct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n, distinct
+}
