@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/flashpromo/flashpromo/internal/pgtest"
+)
+
+// TestCrashDuringFlashCrowd kills the service with SIGKILL while clients
+// reserve one promo, starts it again, and checks that every hold a client
+// was told about (201) is there, nothing is oversold, and the holds free
+// themselves on time. It runs with FLASHPROMO_CRASH_USERS set.
+func TestCrashDuringFlashCrowd(t *testing.T) {
+	if os.Getenv("FLASHPROMO_CRASH_USERS") == "" {
+		t.Skip("set FLASHPROMO_CRASH_USERS to run the crash tests")
+	}
+	const users, stock, ttl = 2000, 500, 8 * time.Second
+	bin := filepath.Join(t.TempDir(), "flashpromo")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	dbURL, addr := pgtest.Schema(t), freeAddr(t)
+	start := func() *exec.Cmd {
+		cmd := exec.Command(bin, "serve")
+		cmd.Env = append(os.Environ(), "FLASHPROMO_DATABASE_URL="+dbURL, "FLASHPROMO_HTTP_ADDR="+addr,
+			"FLASHPROMO_ADMIN_TOKEN="+testToken, "FLASHPROMO_RESERVE_RATE=1000", "FLASHPROMO_HOLD_TTL="+ttl.String())
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+		return cmd
+	}
+	l := &loader{admin: admin{server: "http://" + addr, token: testToken}, run: "crowd",
+		client: &http.Client{Timeout: 30 * time.Second}, out: os.Stderr}
+	ctx := context.Background()
+	first := start()
+	eventually(t, "the service listens", func() bool { _, err := l.call(ctx, "GET", "/healthz", nil, nil, false); return err == nil })
+	if err := l.seedUsers(ctx, users, 1500); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.promo(ctx, "crowd-promo", map[string]float64{"lat": centre.lat, "lng": centre.lng}, time.Now(), stock); err != nil {
+		t.Fatal(err)
+	}
+
+	var mu sync.Mutex
+	var told []string // reservation ids answered 201
+	var wg sync.WaitGroup
+	for w := range 128 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < users; i += 128 {
+				var r struct{ ID string }
+				code, err := l.call(ctx, "POST", "/v1/promos/crowd-promo/reservations", map[string]string{"user_id": l.user(i)}, &r, false)
+				if err != nil && code == 0 {
+					return // the service is gone
+				}
+				if code == http.StatusCreated {
+					mu.Lock()
+					told = append(told, r.ID)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	eventually(t, "holds are being granted", func() bool { mu.Lock(); defer mu.Unlock(); return len(told) >= 50 })
+	_ = first.Process.Signal(syscall.SIGKILL)
+	_ = first.Wait()
+	wg.Wait()
+	t.Logf("killed after %d holds were told to clients", len(told))
+
+	start()
+	eventually(t, "the service is back", func() bool { _, err := l.call(ctx, "GET", "/healthz", nil, nil, false); return err == nil })
+	for _, id := range told {
+		var r struct{ Status string }
+		if _, err := l.call(ctx, "GET", "/v1/reservations/"+id, nil, &r, false); err != nil || (r.Status != "held" && r.Status != "expired") {
+			t.Fatalf("reservation %s told 201 before the crash: %q %v", id, r.Status, err)
+		}
+	}
+	var p struct{ Stock struct{ Total, Held, Sold, Available int } }
+	if _, err := l.call(ctx, "GET", "/v1/promos/crowd-promo", nil, &p, false); err != nil {
+		t.Fatal(err)
+	}
+	if p.Stock.Held+p.Stock.Sold > p.Stock.Total {
+		t.Fatalf("oversold after the restart: %+v", p.Stock)
+	}
+	t.Logf("after the restart: %+v; %d told holds all found", p.Stock, len(told))
+	eventually(t, "the holds free themselves", func() bool {
+		_, err := l.call(ctx, "GET", "/v1/promos/crowd-promo", nil, &p, false)
+		return err == nil && p.Stock.Available == p.Stock.Total
+	})
+}
