@@ -85,7 +85,9 @@ func TestCrashDuringFlashCrowd(t *testing.T) {
 			t.Fatalf("reservation %s told 201 before the crash: %q %v", id, r.Status, err)
 		}
 	}
-	var p struct{ Stock struct{ Total, Held, Sold, Available int } }
+	var p struct {
+		Stock struct{ Total, Held, Sold, Available int }
+	}
 	if _, err := l.call(ctx, "GET", "/v1/promos/crowd-promo", nil, &p, false); err != nil {
 		t.Fatal(err)
 	}
