@@ -1,6 +1,8 @@
 package ports
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
 	"time"
 
@@ -104,6 +106,9 @@ func (s *Server) postPromo(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if key := c.Request().Header.Get("Idempotency-Key"); req.ID == "" && key != "" {
+		req.ID = idempotentID(key)
+	}
 	p, err := s.app.Commands.CreatePromo.Handle(c.Request().Context(), app.CreatePromo{ID: req.ID, Spec: spec})
 	if err != nil {
 		return err
@@ -141,4 +146,13 @@ func (s *Server) cancelPromo(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, promoOut(p))
+}
+
+// idempotentID names the promo a create with an Idempotency-Key (and no id)
+// makes: the same key gives the same id, so a retried create is the same
+// promo (200) and a reused key with another body is promo_conflict, like a
+// client-chosen id. Nothing needs storing.
+func idempotentID(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return "idem-" + hex.EncodeToString(sum[:12])
 }

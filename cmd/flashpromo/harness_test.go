@@ -109,6 +109,22 @@ func (r response) code() string {
 
 func (s *testServer) call(method, path string, body any, admin bool) response {
 	s.t.Helper()
+	var headers map[string]string
+	if admin {
+		headers = map[string]string{"Authorization": "Bearer " + testToken}
+	}
+	return s.send(method, path, body, headers)
+}
+
+// callWith is call as an admin, with more headers.
+func (s *testServer) callWith(method, path string, body any, headers map[string]string) response {
+	s.t.Helper()
+	headers["Authorization"] = "Bearer " + testToken
+	return s.send(method, path, body, headers)
+}
+
+func (s *testServer) send(method, path string, body any, headers map[string]string) response {
+	s.t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -128,8 +144,8 @@ func (s *testServer) call(method, path string, body any, admin bool) response {
 		s.t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	if admin {
-		req.Header.Set("Authorization", "Bearer "+testToken)
+	for k, v := range headers {
+		req.Header.Set(k, v)
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
