@@ -197,3 +197,32 @@ func TestKafkaBrokerAwayLosesNothing(t *testing.T) {
 		}
 	}
 }
+
+// One of two instances is stopped in the middle of a shared fan-out and a
+// new one takes its place: every eligible user ends with exactly one
+// notification.
+func TestKafkaRollingRestartDuringFanout(t *testing.T) {
+	broker := startBroker(t, "127.0.0.1:0")
+	url, clock := pgtest.Schema(t), newFakeClock(t0)
+	a := startServer(t, clock, onPostgres(url), onKafka(broker.Addrs()))
+	b := startServer(t, clock, onPostgres(url), onKafka(broker.Addrs()))
+	const users = 10_000
+	a.registerMany("roll", users)
+	body := promoBody(t0.Add(time.Minute), t0.Add(time.Hour), 100)
+	body["id"] = "p1"
+	a.must(http.StatusCreated, "POST", "/v1/promos", body, true)
+	eventually(t, "b knows every user", func() bool {
+		return b.call("GET", fmt.Sprintf("/v1/users/roll%05d", users-1), nil, false).Status == http.StatusOK
+	})
+
+	clock.Advance(time.Minute)
+	eventually(t, "the fan-out has begun", func() bool { return len(a.events("type=NotificationSent")) > 0 })
+	b.stop() // mid fan-out
+	c := startServer(t, clock, onPostgres(url), onKafka(broker.Addrs()))
+	eventually(t, "every eligible user is notified", func() bool {
+		return len(c.events("type=NotificationSent")) >= users
+	})
+	if n := len(a.events("type=NotificationSent")); n != users {
+		t.Errorf("%d notifications for %d users after a rolling restart, want one each", n, users)
+	}
+}
