@@ -40,13 +40,20 @@ func New(store eventstore.Store, rules domain.SegmentRules, log *slog.Logger) *R
 }
 
 // Run follows the log into every model until ctx ends.
+// One reader feeds every model, which fold each page side by side: the log
+// is read once, not once per model.
 func (rm *ReadModel) Run(ctx context.Context) error {
-	g, ctx := errgroup.WithContext(ctx)
 	rm.life = ctx
-	g.Go(func() error { return rm.promos.run(ctx) })
-	g.Go(func() error { return rm.users.run(ctx) })
-	g.Go(func() error { return rm.notifications.run(ctx) })
-	return g.Wait()
+	live := []interface {
+		applyLive(context.Context, []eventstore.Event) error
+	}{rm.promos, rm.users, rm.notifications}
+	return eventstore.Follow(ctx, rm.store, eventstore.Cursor{}, batchSize, poll, func(ctx context.Context, events []eventstore.Event) error {
+		var g errgroup.Group
+		for _, r := range live {
+			g.Go(func() error { return r.applyLive(ctx, events) })
+		}
+		return g.Wait()
+	})
 }
 
 // CatchUp waits until every model has applied the log as it is now.

@@ -22,7 +22,7 @@ type Model interface {
 }
 
 const (
-	batchSize = 1000
+	batchSize = 5000
 	poll      = 100 * time.Millisecond
 )
 
@@ -57,11 +57,6 @@ func newRunner[M Model](name string, store eventstore.Store, fresh func() M, log
 
 // current is the model queries read.
 func (r *runner[M]) current() M { return r.model.Load().(M) }
-
-// run follows the log until ctx ends.
-func (r *runner[M]) run(ctx context.Context) error {
-	return eventstore.Follow(ctx, r.store, r.position(), batchSize, poll, r.applyLive)
-}
 
 func (r *runner[M]) position() eventstore.Cursor {
 	r.mu.Lock()
