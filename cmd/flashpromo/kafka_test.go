@@ -91,22 +91,38 @@ func (s *testServer) handled(handler string) int {
 	return c
 }
 
-func TestKafkaTwoInstancesShareOneFanout(t *testing.T) {
-	broker := startBroker(t, "127.0.0.1:0")
-	url, clock := pgtest.Schema(t), newFakeClock(t0)
-	a := startServer(t, clock, onPostgres(url), onKafka(broker.Addrs()))
-	b := startServer(t, clock, onPostgres(url), onKafka(broker.Addrs()))
-	const users = 10_000
-	a.registerMany("fan", users)
-	a.newUser("far-away", far)
+// sharedFanout starts two instances on one Postgres and one broker, with
+// that many new users near TechShop and promo p1 starting a minute after t0,
+// known to both instances.
+type sharedFanout struct {
+	broker *kafka.Embedded
+	url    string
+	clock  *fakeClock
+	a, b   *testServer
+}
+
+func newSharedFanout(t *testing.T, prefix string, users int) sharedFanout {
+	t.Helper()
+	f := sharedFanout{broker: startBroker(t, "127.0.0.1:0"), url: pgtest.Schema(t), clock: newFakeClock(t0)}
+	f.a = startServer(t, f.clock, onPostgres(f.url), onKafka(f.broker.Addrs()))
+	f.b = startServer(t, f.clock, onPostgres(f.url), onKafka(f.broker.Addrs()))
+	f.a.registerMany(prefix, users)
 	body := promoBody(t0.Add(time.Minute), t0.Add(time.Hour), 100)
 	body["id"] = "p1"
-	a.must(http.StatusCreated, "POST", "/v1/promos", body, true)
+	f.a.must(http.StatusCreated, "POST", "/v1/promos", body, true)
 	eventually(t, "b knows every user", func() bool {
-		return b.call("GET", fmt.Sprintf("/v1/users/fan%05d", users-1), nil, false).Status == http.StatusOK
+		return f.b.call("GET", fmt.Sprintf("/v1/users/%s%05d", prefix, users-1), nil, false).Status == http.StatusOK
 	})
+	return f
+}
 
-	clock.Advance(time.Minute)
+func TestKafkaTwoInstancesShareOneFanout(t *testing.T) {
+	const users = 10_000
+	f := newSharedFanout(t, "fan", users)
+	a, b, broker := f.a, f.b, f.broker
+	a.newUser("far-away", far)
+
+	f.clock.Advance(time.Minute)
 	eventually(t, "every eligible user is notified", func() bool {
 		return len(a.events("type=NotificationSent")) >= users
 	})
@@ -202,23 +218,14 @@ func TestKafkaBrokerAwayLosesNothing(t *testing.T) {
 // new one takes its place: every eligible user ends with exactly one
 // notification.
 func TestKafkaRollingRestartDuringFanout(t *testing.T) {
-	broker := startBroker(t, "127.0.0.1:0")
-	url, clock := pgtest.Schema(t), newFakeClock(t0)
-	a := startServer(t, clock, onPostgres(url), onKafka(broker.Addrs()))
-	b := startServer(t, clock, onPostgres(url), onKafka(broker.Addrs()))
 	const users = 10_000
-	a.registerMany("roll", users)
-	body := promoBody(t0.Add(time.Minute), t0.Add(time.Hour), 100)
-	body["id"] = "p1"
-	a.must(http.StatusCreated, "POST", "/v1/promos", body, true)
-	eventually(t, "b knows every user", func() bool {
-		return b.call("GET", fmt.Sprintf("/v1/users/roll%05d", users-1), nil, false).Status == http.StatusOK
-	})
+	f := newSharedFanout(t, "roll", users)
+	a, b := f.a, f.b
 
-	clock.Advance(time.Minute)
+	f.clock.Advance(time.Minute)
 	eventually(t, "the fan-out has begun", func() bool { return len(a.events("type=NotificationSent")) > 0 })
 	b.stop() // mid fan-out
-	c := startServer(t, clock, onPostgres(url), onKafka(broker.Addrs()))
+	c := startServer(t, f.clock, onPostgres(f.url), onKafka(f.broker.Addrs()))
 	eventually(t, "every eligible user is notified", func() bool {
 		return len(c.events("type=NotificationSent")) >= users
 	})
