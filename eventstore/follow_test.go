@@ -3,6 +3,7 @@ package eventstore_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -86,6 +87,62 @@ func TestFollowRejectsBadArguments(t *testing.T) {
 		err := eventstore.Follow(t.Context(), memory.New(), eventstore.Cursor{}, c.batch, c.poll, nil)
 		if !errors.Is(err, eventstore.ErrInvalidArgument) {
 			t.Errorf("batch %d, poll %v: %v", c.batch, c.poll, err)
+		}
+	}
+}
+
+// watched tells when a read starts.
+type watched struct {
+	*memory.Store
+	reads chan eventstore.Cursor
+}
+
+func (w *watched) ReadSince(ctx context.Context, after eventstore.Cursor, limit int) ([]eventstore.Event, error) {
+	select {
+	case w.reads <- after:
+	default:
+	}
+	return w.Store.ReadSince(ctx, after, limit)
+}
+
+// While the handler works on a full page, the page after it is being read
+// already, from the cursor of the page's last event; pages still come in
+// order and none twice.
+func TestFollowReadsAheadWhileHandling(t *testing.T) {
+	s := &watched{Store: memory.New(), reads: make(chan eventstore.Cursor, 10)}
+	for i := range 25 {
+		appendOne(t, s, fmt.Sprintf("e%02d", i))
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	errDone := errors.New("done")
+	var seen []string
+	err := eventstore.Follow(ctx, s, eventstore.Cursor{}, 10, time.Hour, func(ctx context.Context, events []eventstore.Event) error {
+		if len(seen) == 0 { // the first page: the second must be read while this one is handled
+			<-s.reads // the read of this page
+			select {
+			case after := <-s.reads:
+				if after != events[len(events)-1].Cursor {
+					t.Errorf("read ahead from %v, want the page's last cursor %v", after, events[len(events)-1].Cursor)
+				}
+			case <-ctx.Done():
+				t.Error("no read ahead while the handler worked on a full page")
+			}
+		}
+		for _, e := range events {
+			seen = append(seen, e.ID)
+		}
+		if len(seen) == 25 {
+			return errDone
+		}
+		return nil
+	})
+	if !errors.Is(err, errDone) {
+		t.Fatalf("follow: %v", err)
+	}
+	for i, id := range seen {
+		if want := fmt.Sprintf("e%02d", i); id != want {
+			t.Fatalf("event %d is %s, want %s", i, id, want)
 		}
 	}
 }

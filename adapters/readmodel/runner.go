@@ -5,6 +5,7 @@ package readmodel
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -42,6 +43,7 @@ type runner[M Model] struct {
 	cursor     eventstore.Cursor
 	advanced   chan struct{} // closed and replaced when the cursor moves
 	rebuilding bool
+	rebuilt    eventstore.Cursor // how far the shadow copy of a rebuild is
 }
 
 // newRunner feeds a model the event types it folds; the others are not
@@ -64,10 +66,20 @@ func (r *runner[M]) position() eventstore.Cursor {
 	return r.cursor
 }
 
+// applyLive folds a page of the live log; events the model has already
+// (restored from a snapshot taken further on than the shared reader
+// starts) are passed over.
 func (r *runner[M]) applyLive(_ context.Context, events []eventstore.Event) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.fold(r.current(), events)
+	skip := 0
+	for skip < len(events) && !r.cursor.Less(events[skip].Cursor) {
+		skip++
+	}
+	if skip == len(events) {
+		return nil
+	}
+	r.fold(r.current(), events[skip:])
 	r.cursor = events[len(events)-1].Cursor
 	close(r.advanced)
 	r.advanced = make(chan struct{})
@@ -128,6 +140,7 @@ func (r *runner[M]) rebuild(ctx context.Context) error {
 		r.mu.Unlock()
 	}()
 	shadow, at := r.fresh(), eventstore.Cursor{}
+	r.progress(at)
 	for {
 		target := r.position()
 		var err error
@@ -150,28 +163,50 @@ func (r *runner[M]) rebuild(ctx context.Context) error {
 	}
 }
 
-// catchUp folds events after `at` up to and including `target` into m.
+// catchUp folds events after `at` up to and including `target` into m,
+// reading the next page while it folds one.
 func (r *runner[M]) catchUp(ctx context.Context, m M, at, target eventstore.Cursor) (eventstore.Cursor, error) {
-	for at.Less(target) {
-		events, err := r.store.ReadSince(ctx, at, batchSize)
-		if err != nil {
-			return at, err
-		}
+	if !at.Less(target) {
+		return at, nil
+	}
+	err := eventstore.Follow(ctx, r.store, at, batchSize, poll, func(_ context.Context, events []eventstore.Event) error {
 		n := 0
 		for n < len(events) && !target.Less(events[n].Cursor) {
 			n++
 		}
-		if n == 0 {
-			return at, nil
+		if n > 0 {
+			r.fold(m, events[:n])
+			at = events[n-1].Cursor
+			r.progress(at)
 		}
-		r.fold(m, events[:n])
-		at = events[n-1].Cursor
+		if n < len(events) || len(events) < batchSize || !at.Less(target) {
+			return errCaughtUp
+		}
+		return nil
+	})
+	if errors.Is(err, errCaughtUp) {
+		err = nil
 	}
-	return at, nil
+	return at, err
 }
 
+var errCaughtUp = errors.New("caught up")
+
+// progress records how far the shadow copy of a rebuild is.
+func (r *runner[M]) progress(at eventstore.Cursor) {
+	r.mu.Lock()
+	r.rebuilt = at
+	r.mu.Unlock()
+}
+
+// status is the model's cursor and whether it is rebuilding; while it is,
+// the cursor is the shadow copy's, so a caller sees the rebuild advance
+// (queries still read the old copy, which is live).
 func (r *runner[M]) status() (eventstore.Cursor, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.cursor, r.rebuilding
+	if r.rebuilding {
+		return r.rebuilt, true
+	}
+	return r.cursor, false
 }
