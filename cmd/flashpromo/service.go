@@ -10,12 +10,12 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/flashpromo/flashpromo/adapters"
+	"github.com/flashpromo/flashpromo/adapters/codec"
 	"github.com/flashpromo/flashpromo/adapters/metrics"
 	"github.com/flashpromo/flashpromo/adapters/outbox"
 	"github.com/flashpromo/flashpromo/adapters/readmodel"
@@ -97,7 +97,7 @@ func newService(ctx context.Context, cfg config, clock app.Clock, log *slog.Logg
 	application := app.New(app.Deps{
 		Config:      app.Config{HoldTTL: cfg.HoldTTL, Zone: zone, Rules: cfg.Rules},
 		Clock:       clock,
-		IDs:         uuid.NewString,
+		IDs:         codec.NewID,
 		Repo:        repo,
 		Read:        read,
 		Log:         store,

@@ -3,8 +3,9 @@
 package check
 
 import (
-	"encoding/json"
 	"fmt"
+
+	"github.com/segmentio/encoding/json" // its Valid is several times faster, and it runs on every event
 
 	"github.com/flashpromo/flashpromo/eventstore"
 )
