@@ -40,7 +40,9 @@ func (a *App) notifyEligible(ctx context.Context, c NotifyEligible) (int, error)
 	}
 	summary := domain.PromoSummary{ID: p.ID, Store: p.Store, Product: p.Product,
 		RegularPrice: p.RegularPrice, PromoPrice: p.PromoPrice, EndsAt: p.EndsAt}
-	day := domain.NotificationDay(now, a.cfg.Zone)
+	// Every user of the fan-out gets the same words: written once.
+	words := domain.NewNotification("", "", summary, now, a.cfg.Zone)
+	day := words.Day
 	users := a.read.Unnotified(inShard(a.read.Eligible(p.PromoSpec, now), c.Shard, c.Shards), day)
 	var sent atomic.Int64
 	g, ctx := errgroup.WithContext(ctx)
@@ -50,7 +52,8 @@ func (a *App) notifyEligible(ctx context.Context, c NotifyEligible) (int, error)
 		g.Go(func() error {
 			ns := make([]domain.NotificationSent, len(batch))
 			for i, u := range batch {
-				ns[i] = domain.NewNotification(a.ids(), u, summary, now, a.cfg.Zone)
+				ns[i] = words
+				ns[i].NotificationID, ns[i].UserID = a.ids(), u
 			}
 			done, err := a.repo.Notify(ctx, ns)
 			sent.Add(int64(len(done)))

@@ -47,7 +47,7 @@ func TestAFlashCrowdGetsExactlyTheStock(t *testing.T) {
 				counters[i] = &countingRepo{}
 				apps[i] = crowdApp(t, store, map[bool]int{true: users}[i == 0], counters[i].wrap)
 			}
-			crowdPromo(t, apps[0], "hot", stock)
+			crowdPromo(t, apps[0], "hot", stock, crowdNow)
 			for _, c := range counters {
 				c.saves.Store(0)
 			}

@@ -1,0 +1,95 @@
+package app_test
+
+// The fan-out of one promo to every eligible user (issue 4, target 1),
+// through the application with the real repository and read models:
+// from the activated promo to every NotificationSent recorded and folded
+// into the read model. Each run is a new calendar day, so the once-a-day
+// rule lets every user through again.
+//
+//	go test ./app/ -run '^$' -bench 'Fanout' -benchtime 3x
+//
+// Set FLASHPROMO_REQUIRE_DB=1 to fail rather than skip without Postgres.
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/flashpromo/flashpromo/app"
+	"github.com/flashpromo/flashpromo/eventstore"
+	"github.com/flashpromo/flashpromo/eventstore/memory"
+	"github.com/flashpromo/flashpromo/eventstore/postgres"
+	"github.com/flashpromo/flashpromo/internal/pgtest"
+)
+
+const fanoutUsers = 100_000
+
+// movingClock is a clock the benchmark sets.
+type movingClock struct{ ns atomic.Int64 }
+
+func (c *movingClock) Now() time.Time  { return time.Unix(0, c.ns.Load()).UTC() }
+func (c *movingClock) set(t time.Time) { c.ns.Store(t.UnixNano()) }
+
+func benchmarkFanout(b *testing.B, store eventstore.Store) {
+	clock := &movingClock{}
+	clock.set(crowdNow)
+	a, read := benchApp(b, store, clock)
+	registerUsers(b, a, fanoutUsers)
+	ctx := context.Background()
+	var notified int
+	var written time.Duration // until the store has every notification
+	b.ResetTimer()
+	for i := range b.N {
+		b.StopTimer()
+		now := crowdNow.Add(time.Duration(i) * 24 * time.Hour)
+		clock.set(now)
+		id := fmt.Sprintf("fanout-%d", i)
+		crowdPromo(b, a, id, 1, now)
+		if err := read.CatchUp(ctx); err != nil {
+			b.Fatal(err)
+		}
+		if t, err := a.Commands.Tick.Handle(ctx, app.Tick{}); err != nil || t.Activated != 1 {
+			b.Fatalf("tick: %+v, %v", t, err)
+		}
+		if err := read.CatchUp(ctx); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		start := time.Now()
+		n, err := a.Commands.NotifyEligible.Handle(ctx, app.NotifyEligible{PromoID: id})
+		if err != nil {
+			b.Fatal(err)
+		}
+		written += time.Since(start)
+		if err := read.CatchUp(ctx); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		v, err := a.Queries.Promo.Handle(ctx, app.GetPromo{ID: id})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n != fanoutUsers || v.NotificationsSent != fanoutUsers {
+			b.Fatalf("notified %d, read model counts %d, want %d", n, v.NotificationsSent, fanoutUsers)
+		}
+		notified += n
+	}
+	b.ReportMetric(float64(notified)/b.Elapsed().Seconds(), "users/s")
+	b.ReportMetric(written.Seconds()/b.Elapsed().Seconds(), "written-share")
+}
+
+func BenchmarkFanoutMemory(b *testing.B) {
+	benchmarkFanout(b, memory.New())
+}
+
+func BenchmarkFanoutPostgres(b *testing.B) {
+	url := pgtest.Schema(b)
+	pool, err := postgres.Connect(context.Background(), url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(pool.Close)
+	benchmarkFanout(b, postgres.New(pool))
+}
