@@ -9,6 +9,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -47,9 +48,16 @@ func benchCommand() *cobra.Command {
 	}
 	var users, promos, stock, requests int
 	var duration time.Duration
+	var peerUsers int
+	var databaseURL string
 	fanout := &cobra.Command{Use: "fanout", Short: "Seed users, activate a promo that covers them all, time until each is notified",
-		RunE: func(cmd *cobra.Command, _ []string) error { return l.fanout(cmd.Context(), users) }}
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return l.fanout(cmd.Context(), users, databaseURL, min(peerUsers, users))
+		}}
 	fanout.Flags().IntVar(&users, "users", 100_000, "eligible users to seed")
+	fanout.Flags().IntVar(&peerUsers, "peer-users", 20_000, "users the peers' way (a round trip each) notifies for comparison; 0: none")
+	fanout.Flags().StringVar(&databaseURL, "database-url", os.Getenv("FLASHPROMO_DATABASE_URL"),
+		"the server's Postgres, for the peers' way (FLASHPROMO_DATABASE_URL)")
 	reserve := &cobra.Command{Use: "reserve", Short: "A flash crowd on one promo: many users reserve few units",
 		RunE: func(cmd *cobra.Command, _ []string) error { return l.reserve(cmd.Context(), users, stock, requests) }}
 	reserve.Flags().IntVar(&users, "users", 5_000, "distinct eligible users")
@@ -150,26 +158,43 @@ func (l *loader) promo(ctx context.Context, id string, loc map[string]float64, s
 	return err
 }
 
-func (l *loader) fanout(ctx context.Context, users int) error {
-	if err := l.seedUsers(ctx, users, 1500); err != nil {
+// fanout times a fan-out to users through the server and, given the
+// server's database, the peers' way on the same Postgres right after.
+func (l *loader) fanout(ctx context.Context, users int, databaseURL string, peerUsers int) error {
+	rate, err := l.serverFanout(ctx, users)
+	if err != nil || peerUsers == 0 || databaseURL == "" {
 		return err
+	}
+	peer, err := l.peerFanout(ctx, databaseURL, peerUsers)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(l.out, "ratio: %.1f× the peers' users/s\n", rate/peer)
+	return nil
+}
+
+func (l *loader) serverFanout(ctx context.Context, users int) (float64, error) {
+	if err := l.seedUsers(ctx, users, 1500); err != nil {
+		return 0, err
 	}
 	id := l.run + "-fanout"
 	starts := time.Now().Add(3 * time.Second)
 	if err := l.promo(ctx, id, map[string]float64{"lat": centre.lat, "lng": centre.lng}, starts, 1); err != nil {
-		return err
+		return 0, err
 	}
 	fmt.Fprintf(l.out, "promo %s activates at %s\n", id, starts.Format(time.RFC3339Nano))
 	var said time.Time
 	for {
 		var p struct{ Notifications struct{ Sent int } }
-		if _, err := l.call(ctx, http.MethodGet, "/v1/promos/"+id, nil, &p, false); err != nil {
-			return err
+		code, err := l.call(ctx, http.MethodGet, "/v1/promos/"+id, nil, &p, false)
+		if err != nil && code != http.StatusNotFound { // 404: the read model has not seen the promo yet
+			return 0, err
 		}
 		took := time.Since(starts)
 		if p.Notifications.Sent >= users {
-			fmt.Fprintf(l.out, "fanout: %d users notified %.2fs after activation: %.0f users/s\n", p.Notifications.Sent, took.Seconds(), float64(users)/took.Seconds())
-			return nil
+			rate := float64(users) / took.Seconds()
+			fmt.Fprintf(l.out, "fanout: %d users notified %.2fs after activation: %.0f users/s\n", p.Notifications.Sent, took.Seconds(), rate)
+			return rate, nil
 		}
 		if took > 0 && time.Since(said) >= time.Second {
 			fmt.Fprintf(l.out, "  %.1fs: %d/%d notified\n", took.Seconds(), p.Notifications.Sent, users)
@@ -177,7 +202,7 @@ func (l *loader) fanout(ctx context.Context, users int) error {
 		}
 		select { // a short poll: it is the resolution of the figure
 		case <-ctx.Done():
-			return ctx.Err()
+			return 0, ctx.Err()
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
