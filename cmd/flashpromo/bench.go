@@ -47,6 +47,7 @@ func benchCommand() *cobra.Command {
 			MaxIdleConns: l.concurrency * 2, MaxIdleConnsPerHost: l.concurrency * 2}}
 	}
 	var users, promos, stock, requests int
+	var spreadKm float64
 	var duration time.Duration
 	var peerUsers int
 	var databaseURL string
@@ -64,9 +65,12 @@ func benchCommand() *cobra.Command {
 	reserve.Flags().IntVar(&stock, "stock", 1_000, "units of the promo")
 	reserve.Flags().IntVar(&requests, "requests", 20_000, "reservation requests")
 	query := &cobra.Command{Use: "query", Short: "Users read the promos they may see",
-		RunE: func(cmd *cobra.Command, _ []string) error { return l.query(cmd.Context(), users, promos, duration) }}
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return l.query(cmd.Context(), users, promos, spreadKm*1000, duration)
+		}}
 	query.Flags().IntVar(&users, "users", 100_000, "users to seed")
 	query.Flags().IntVar(&promos, "promos", 1_000, "active promos to seed")
+	query.Flags().Float64Var(&spreadKm, "spread-km", 25, "radius around the centre over which users and promos are scattered")
 	query.Flags().DurationVar(&duration, "duration", 10*time.Second, "how long to read")
 	bench.AddCommand(fanout, reserve, query)
 	return bench
@@ -288,10 +292,10 @@ func (l *loader) reserve(ctx context.Context, users, stock, requests int) error 
 	return nil
 }
 
-func (l *loader) query(ctx context.Context, users, promos int, duration time.Duration) error {
+func (l *loader) query(ctx context.Context, users, promos int, spreadM float64, duration time.Duration) error {
 	r := rand.New(rand.NewPCG(2, uint64(promos)))
 	for i := range promos {
-		if err := l.promo(ctx, fmt.Sprintf("%s-q%05d", l.run, i), around(r, 25_000), time.Now(), 10); err != nil {
+		if err := l.promo(ctx, fmt.Sprintf("%s-q%05d", l.run, i), around(r, spreadM), time.Now(), 10); err != nil {
 			return err
 		}
 		if (i+1)%1000 == 0 {
@@ -300,7 +304,7 @@ func (l *loader) query(ctx context.Context, users, promos int, duration time.Dur
 	}
 	// Users come after the promos activated, so that no fan-out runs
 	// during the reads: this scenario measures reads alone.
-	if err := l.seedUsers(ctx, users, 25_000); err != nil {
+	if err := l.seedUsers(ctx, users, spreadM); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, duration)
