@@ -26,7 +26,8 @@ type Promos struct {
 	expiresAt    map[string]time.Time // of open holds
 	placed       map[string]*placed   // promos not cancelled nor ended, by id
 	cells        map[s2.CellID][]reach
-	wide         []reach // promos of a radius beyond maxCoveredM, checked on every read
+	wide         []reach        // promos of a radius beyond maxCoveredM, checked on every read
+	events       []domain.Event // every event folded, in order: the snapshot
 }
 
 // maxCoveredM is the largest radius filed under cells: the domain's largest.
@@ -70,12 +71,14 @@ func (m *Promos) Apply(e domain.Event) {
 		at := newPlaced(p) // before the lock: covering 50 km takes some milliseconds
 		m.mu.Lock()
 		defer m.mu.Unlock()
+		m.events = append(m.events, e)
 		m.promos[e.PromoID] = p
 		m.place(at)
 		return
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.events = append(m.events, e)
 	switch e := e.(type) {
 	case domain.PromoEnded: // its status is final: no one sees it any more
 		m.unplace(e.PromoID)

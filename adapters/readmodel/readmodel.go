@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"sort"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -22,6 +24,10 @@ type ReadModel struct {
 	promos        *runner[*Promos]
 	users         *runner[*Users]
 	notifications *runner[*Notifications]
+
+	snapshots Snapshots // nil: every start replays the log
+	policy    SnapshotPolicy
+	saving    sync.Mutex // held while the models are saved
 }
 
 // New builds the read models; Run feeds them.
@@ -41,19 +47,76 @@ func New(store eventstore.Store, rules domain.SegmentRules, log *slog.Logger) *R
 
 // Run follows the log into every model until ctx ends.
 // One reader feeds every model, which fold each page side by side: the log
-// is read once, not once per model.
+// is read once, not once per model. With snapshots, the models start from
+// theirs and the reader from the oldest of their cursors; a model passes
+// over the events its snapshot holds already.
 func (rm *ReadModel) Run(ctx context.Context) error {
 	rm.life = ctx
 	live := []interface {
 		applyLive(context.Context, []eventstore.Event) error
 	}{rm.promos, rm.users, rm.notifications}
-	return eventstore.Follow(ctx, rm.store, eventstore.Cursor{}, batchSize, poll, func(ctx context.Context, events []eventstore.Event) error {
+	var from eventstore.Cursor
+	if rm.snapshots != nil {
+		from = rm.restore(ctx)
+	}
+	var read atomic.Int64 // events read since the last save
+	var saving sync.WaitGroup
+	if rm.snapshots != nil {
+		saving.Go(func() { rm.saveByPolicy(ctx, &read) })
+	}
+	err := eventstore.Follow(ctx, rm.store, from, batchSize, poll, func(ctx context.Context, events []eventstore.Event) error {
 		var g errgroup.Group
 		for _, r := range live {
 			g.Go(func() error { return r.applyLive(ctx, events) })
 		}
-		return g.Wait()
+		err := g.Wait()
+		read.Add(int64(len(events)))
+		return err
 	})
+	saving.Wait()
+	if rm.snapshots != nil && read.Load() > 0 { // on the way out, keep what was read since
+		save, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		rm.saveAll(save)
+		cancel()
+	}
+	return err
+}
+
+// saveByPolicy saves the models, until ctx ends, whenever the policy says:
+// the reader has caught up with the log (a save in the middle of a long
+// catch-up would soon be stale), Events were read since the last save, and
+// Interval has passed since it.
+func (rm *ReadModel) saveByPolicy(ctx context.Context, read *atomic.Int64) {
+	var saved time.Time
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if read.Load() < int64(rm.policy.Events) || time.Since(saved) < rm.policy.Interval {
+			continue
+		}
+		head, err := rm.store.Head(ctx)
+		if err != nil || rm.behind(head) {
+			continue
+		}
+		read.Store(0)
+		saved = time.Now()
+		rm.saveAll(context.WithoutCancel(ctx))
+	}
+}
+
+// behind tells whether a model has not yet applied the log up to c.
+func (rm *ReadModel) behind(c eventstore.Cursor) bool {
+	for _, r := range []eventstore.Cursor{rm.promos.position(), rm.users.position(), rm.notifications.position()} {
+		if r.Less(c) {
+			return true
+		}
+	}
+	return false
 }
 
 // CatchUp waits until every model has applied the log as it is now.
@@ -201,7 +264,9 @@ func (rm *ReadModel) Rebuild(_ context.Context, name string) error {
 		go func() {
 			if err := r.rebuild(rm.life); err != nil {
 				rm.log.Error("rebuild failed", "model", name, "err", err)
+				return
 			}
+			rm.saveAll(context.WithoutCancel(rm.life)) // the next start begins from the rebuilt copy
 		}()
 	}
 	return nil

@@ -27,6 +27,10 @@ type config struct {
 	ReserveRate       float64
 	Rules             domain.SegmentRules
 	Tick              time.Duration // how often the scheduler looks for due promos and expired holds
+	// Snapshots of the read models (Postgres only): at most every
+	// SnapshotInterval, once SnapshotEvents events were read since the last.
+	SnapshotInterval time.Duration
+	SnapshotEvents   int
 
 	tracer pgx.QueryTracer // sees every database query (tests count them)
 }
@@ -46,12 +50,15 @@ var envOf = map[string]string{
 	"new-user-days":          "FLASHPROMO_NEW_USER_DAYS",
 	"frequent-min-purchases": "FLASHPROMO_FREQUENT_MIN_PURCHASES",
 	"frequent-window-days":   "FLASHPROMO_FREQUENT_WINDOW_DAYS",
+	"snapshot-interval":      "FLASHPROMO_SNAPSHOT_INTERVAL",
+	"snapshot-events":        "FLASHPROMO_SNAPSHOT_EVENTS",
 }
 
 func defaultConfig() config {
 	return config{HTTPAddr: ":8080", HoldTTL: time.Minute, Timezone: "UTC", ReserveRate: 5,
 		KafkaEmbeddedAddr: "127.0.0.1:9092", KafkaPartitions: 6, FanoutShards: 12,
-		Rules: domain.DefaultSegmentRules(), Tick: 100 * time.Millisecond}
+		Rules: domain.DefaultSegmentRules(), Tick: 100 * time.Millisecond,
+		SnapshotInterval: 5 * time.Minute, SnapshotEvents: 100_000}
 }
 
 // storeFlags are the flags every command that opens the store takes.
@@ -73,6 +80,8 @@ func (c *config) flags(fs *pflag.FlagSet) {
 	fs.IntVar(&c.Rules.NewUserDays, "new-user-days", c.Rules.NewUserDays, "days a user counts as new")
 	fs.IntVar(&c.Rules.FrequentMinPurchases, "frequent-min-purchases", c.Rules.FrequentMinPurchases, "purchases that make a frequent buyer")
 	fs.IntVar(&c.Rules.FrequentWindowDays, "frequent-window-days", c.Rules.FrequentWindowDays, "days in which those purchases count")
+	fs.DurationVar(&c.SnapshotInterval, "snapshot-interval", c.SnapshotInterval, "least time between snapshots of the read models (Postgres only); 0 turns snapshots off, loading included")
+	fs.IntVar(&c.SnapshotEvents, "snapshot-events", c.SnapshotEvents, "least events read since the last snapshot before another is saved")
 }
 
 // applyEnv sets each flag not given on the command line from its variable;
@@ -100,6 +109,8 @@ func (c *config) validate() error {
 		return fmt.Errorf("kafka partitions and fan-out shards must be at least 1")
 	case c.ReserveRate <= 0:
 		return fmt.Errorf("reserve rate must be positive, got %g", c.ReserveRate)
+	case c.SnapshotInterval < 0 || c.SnapshotEvents < 0:
+		return fmt.Errorf("snapshot interval and events must not be negative")
 	case c.Rules.NewUserDays < 0 || c.Rules.FrequentMinPurchases < 1 || c.Rules.FrequentWindowDays < 1:
 		return fmt.Errorf("segment rules out of range: %+v", c.Rules)
 	}

@@ -94,6 +94,9 @@ func newService(ctx context.Context, cfg config, clock app.Clock, log *slog.Logg
 	}
 	registry := metrics.NewRegistry()
 	read := readmodel.New(store, cfg.Rules, log)
+	if pg, ok := store.(*postgres.Store); ok {
+		read.UseSnapshots(pg, readmodel.SnapshotPolicy{Interval: cfg.SnapshotInterval, Events: cfg.SnapshotEvents})
+	}
 	application := app.New(app.Deps{
 		Config:      app.Config{HoldTTL: cfg.HoldTTL, Zone: zone, Rules: cfg.Rules},
 		Clock:       clock,
@@ -118,7 +121,11 @@ func newService(ctx context.Context, cfg config, clock app.Clock, log *slog.Logg
 func (s *service) run(ctx context.Context, ready func()) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return ignoreCancel(s.read.Run(ctx)) })
-	if err := s.read.CatchUp(ctx); err != nil {
+	caughtUp := make(chan struct{})
+	go s.reportCatchUp(ctx, caughtUp, 5*time.Second)
+	err := s.read.CatchUp(ctx)
+	close(caughtUp)
+	if err != nil {
 		return fmt.Errorf("catch up read models: %w", err)
 	}
 	ready()
@@ -132,6 +139,37 @@ func (s *service) run(ctx context.Context, ready func()) error {
 		return err
 	}
 	return g.Wait()
+}
+
+// reportCatchUp logs every so often how far the read models are through
+// the log, until done is closed: a start on a long log says what it does.
+func (s *service) reportCatchUp(ctx context.Context, done <-chan struct{}, every time.Duration) {
+	start := time.Now()
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-done:
+			s.log.Info("read models caught up", "took", time.Since(start).Round(time.Millisecond))
+			return
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		st, err := s.read.Status(ctx)
+		if err != nil || len(st) == 0 {
+			continue
+		}
+		at, lag := st[0].Position, st[0].Lag // the furthest behind
+		for _, p := range st[1:] {
+			if p.Lag > lag {
+				at, lag = p.Position, p.Lag
+			}
+		}
+		s.log.Info("read models catching up", "position", at, "head", at+lag,
+			"done", fmt.Sprintf("%.0f%%", 100*float64(at)/float64(max(1, at+lag))),
+			"elapsed", time.Since(start).Round(time.Second))
+	}
 }
 
 // keep runs f until ctx ends, and again after it fails: a database or a

@@ -1,0 +1,2 @@
+DROP TABLE snapshot_parts;
+DROP TABLE snapshots;
