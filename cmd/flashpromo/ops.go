@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -155,48 +156,146 @@ func replayEvents(ctx context.Context, page pager, after int64, w io.Writer) err
 func projectionsCommand() *cobra.Command {
 	projections := &cobra.Command{Use: "projections", Short: "Operate the read models of a running server"}
 	var via admin
+	var every time.Duration
 	rebuild := &cobra.Command{
-		Use:   "rebuild NAME",
-		Short: "Rebuild a read model from the start of the log and wait until it is live again",
-		Args:  cobra.ExactArgs(1),
+		Use:   "rebuild NAME|all",
+		Short: "Rebuild a read model (or all of them) from the start of the log and wait until it is live again",
+		Long: "Rebuild a read model (promos, users, notifications), or all of them, from the start of the log, " +
+			"and wait until each is live again. On a terminal a progress bar shows how far the rebuild is; " +
+			"otherwise a line every --every.",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return rebuildProjection(cmd.Context(), via, args[0], cmd.OutOrStdout())
+			return rebuildProjection(cmd.Context(), via, args[0], cmd.OutOrStdout(), every)
 		},
 	}
 	via.flags(rebuild.Flags(), "http://127.0.0.1:8080")
+	rebuild.Flags().DurationVar(&every, "every", 5*time.Second, "how often to print progress when not on a terminal")
 	projections.AddCommand(rebuild)
 	return projections
 }
 
-func rebuildProjection(ctx context.Context, via admin, name string, w io.Writer) error {
-	var accepted map[string]string
-	if err := via.do(ctx, http.MethodPost, "/v1/admin/projections/"+url.PathEscape(name)+"/rebuild", &accepted); err != nil {
-		return err
+// projectionStatus is one entry of GET /v1/admin/projections.
+type projectionStatus struct {
+	Name     string
+	Position int64
+	Lag      int64
+	Status   string
+}
+
+func (p projectionStatus) percent() float64 {
+	if p.Status == "live" {
+		return 100
 	}
-	for {
-		var st struct {
-			Projections []struct {
-				Name     string
-				Position int64
-				Status   string
-			}
-		}
-		if err := via.do(ctx, http.MethodGet, "/v1/admin/projections", &st); err != nil {
+	return 100 * float64(p.Position) / float64(max(1, p.Position+p.Lag))
+}
+
+// rebuildProjection asks the server to rebuild name (every projection for
+// "all"), then follows their status until each is live again.
+func rebuildProjection(ctx context.Context, via admin, name string, w io.Writer, every time.Duration) error {
+	status := func() ([]projectionStatus, error) {
+		var st struct{ Projections []projectionStatus }
+		err := via.do(ctx, http.MethodGet, "/v1/admin/projections", &st)
+		return st.Projections, err
+	}
+	names := []string{name}
+	if name == "all" {
+		st, err := status()
+		if err != nil {
 			return err
 		}
-		for _, p := range st.Projections {
-			if p.Name != name {
-				continue
-			}
-			fmt.Fprintf(w, "%s: %s at position %d\n", p.Name, p.Status, p.Position)
-			if p.Status == "live" {
-				return nil
+		names = names[:0]
+		for _, p := range st {
+			names = append(names, p.Name)
+		}
+	}
+	for _, n := range names {
+		var accepted map[string]string
+		if err := via.do(ctx, http.MethodPost, "/v1/admin/projections/"+url.PathEscape(n)+"/rebuild", &accepted); err != nil {
+			return err
+		}
+	}
+	show := newProgress(w, every)
+	for {
+		st, err := status()
+		if err != nil {
+			return err
+		}
+		var mine []projectionStatus
+		live := true
+		for _, p := range st {
+			if slices.Contains(names, p.Name) {
+				mine = append(mine, p)
+				live = live && p.Status == "live"
 			}
 		}
+		if live {
+			show.done(mine)
+			return nil
+		}
+		show.update(mine)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(500 * time.Millisecond):
 		}
+	}
+}
+
+// progress shows a rebuild: a bar redrawn in place on a terminal, or else a
+// line per projection every so often.
+type progress struct {
+	w        io.Writer
+	terminal bool
+	every    time.Duration
+	start    time.Time
+	last     time.Time
+}
+
+func newProgress(w io.Writer, every time.Duration) *progress {
+	p := &progress{w: w, every: every, start: time.Now()}
+	if f, ok := w.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			p.terminal = true
+		}
+	}
+	return p
+}
+
+func (p *progress) update(st []projectionStatus) {
+	if p.terminal {
+		p.bar(st)
+		return
+	}
+	if time.Since(p.last) < p.every {
+		return
+	}
+	p.last = time.Now()
+	for _, s := range st {
+		fmt.Fprintf(p.w, "%s: %s at position %d, %d behind (%.0f%%, %s)\n", s.Name, s.Status, s.Position, s.Lag,
+			s.percent(), time.Since(p.start).Round(time.Second))
+	}
+}
+
+// bar draws one line: the projection furthest behind sets the bar.
+func (p *progress) bar(st []projectionStatus) {
+	const width = 30
+	least := 100.0
+	var parts []string
+	for _, s := range st {
+		least = min(least, s.percent())
+		parts = append(parts, fmt.Sprintf("%s %.0f%%", s.Name, s.percent()))
+	}
+	n := int(least * width / 100)
+	fmt.Fprintf(p.w, "\r[%s%s] %3.0f%%  %s  %s ", strings.Repeat("#", n), strings.Repeat(".", width-n), least,
+		strings.Join(parts, ", "), time.Since(p.start).Round(time.Second))
+}
+
+func (p *progress) done(st []projectionStatus) {
+	if p.terminal {
+		p.bar(st)
+		fmt.Fprintln(p.w)
+	}
+	for _, s := range st {
+		fmt.Fprintf(p.w, "%s: %s at position %d\n", s.Name, s.Status, s.Position)
 	}
 }
