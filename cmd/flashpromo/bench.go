@@ -294,13 +294,20 @@ func (l *loader) reserve(ctx context.Context, users, stock, requests int) error 
 
 func (l *loader) query(ctx context.Context, users, promos int, spreadM float64, duration time.Duration) error {
 	r := rand.New(rand.NewPCG(2, uint64(promos)))
-	for i := range promos {
-		if err := l.promo(ctx, fmt.Sprintf("%s-q%05d", l.run, i), around(r, spreadM), time.Now(), 10); err != nil {
-			return err
+	at := make([]map[string]float64, promos)
+	for i := range at {
+		at[i] = around(r, spreadM)
+	}
+	var seeded atomic.Int64
+	_, _, _, err := l.hammer(ctx, promos, func(i int) (int, error) {
+		err := l.promo(ctx, fmt.Sprintf("%s-q%05d", l.run, i), at[i], time.Now(), 10)
+		if n := seeded.Add(1); n%1000 == 0 {
+			fmt.Fprintf(l.out, "seeded %d/%d promos\n", n, promos)
 		}
-		if (i+1)%1000 == 0 {
-			fmt.Fprintf(l.out, "seeded %d/%d promos\n", i+1, promos)
-		}
+		return 0, err
+	})
+	if err != nil {
+		return err
 	}
 	// Users come after the promos activated, so that no fan-out runs
 	// during the reads: this scenario measures reads alone.
