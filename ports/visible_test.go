@@ -2,6 +2,8 @@ package ports
 
 import (
 	"encoding/json"
+	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"testing"
 	"time"
@@ -44,4 +46,33 @@ func TestVisibleEncoderSaysWhatEncodingJSONSays(t *testing.T) {
 	if got, _ := v.encode(nil); string(got) != "{\"promos\":[]}\n" {
 		t.Errorf("no promos: %q", got)
 	}
+}
+
+// BenchmarkVisibleEncode encodes a reply of 58 promos out of 10,000 known,
+// the size of a reply in BENCHMARKS.md's reads scenario.
+func BenchmarkVisibleEncode(b *testing.B) {
+	var v visibleEncoder
+	all := make([]app.VisiblePromo, 10_000)
+	for i := range all {
+		all[i] = app.VisiblePromo{ID: fmt.Sprintf("q1-q%05d", i), Store: domain.Store{ID: "store", Name: "Bench store"},
+			Product: domain.Product{ID: "product", Name: "Audífonos XYZ"}, RegularPrice: domain.Money{Amount: 99900, Currency: "MXN"},
+			PromoPrice: domain.Money{Amount: 49900, Currency: "MXN"}, EndsAt: time.Date(2026, 11, 28, 1, 0, 0, 0, time.UTC), Available: 10, DistanceM: 1234.5}
+		if _, err := v.encode(all[i : i+1]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		r, reply := rand.New(rand.NewPCG(1, 2)), make([]app.VisiblePromo, 58)
+		for pb.Next() {
+			for i := range reply {
+				reply[i] = all[r.IntN(len(all))]
+			}
+			if _, err := v.encode(reply); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 }
