@@ -206,8 +206,12 @@ func TestContractReservationChecksInOrder(t *testing.T) {
 	a.createPromo("later", ctProduct(promoBody(t0.Add(time.Hour), t0.Add(2*time.Hour), 1), "later"))
 	a.activePromo("one", "one", 1)
 	a.expect(http.StatusCreated, "POST", "/v1/promos/one/reservations", map[string]any{"user_id": "near-new"}, ctPublic)
-	a.createPromo("gone", ctProduct(promoBody(t0.Add(-time.Minute), t0.Add(time.Hour), 1), "gone"))
+	// Cancelled before it starts, so the scheduler never activates it.
+	a.createPromo("gone", ctProduct(promoBody(t0.Add(time.Hour), t0.Add(2*time.Hour), 1), "gone"))
 	a.expect(http.StatusOK, "POST", "/v1/promos/gone/cancel", nil, ctAdmin)
+	// The fan-out of "one" is the last background write; the refusals below
+	// must leave the log as they find it.
+	a.untilSent("one", 1)
 
 	for _, c := range []struct {
 		name, promo, user string
