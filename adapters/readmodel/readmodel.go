@@ -254,39 +254,56 @@ func (rm *ReadModel) Status(ctx context.Context) ([]app.ProjectionStatus, error)
 }
 
 // Rebuild starts rebuilding a model in the background; queries read the
-// old copy until the new one has caught up.
+// old copy until the new one has caught up. "all" rebuilds every model,
+// with one reader of the log for all of them.
 func (rm *ReadModel) Rebuild(_ context.Context, name string) error {
-	r, ok := rm.rebuilders()[name]
-	if !ok {
-		return app.ErrNotFound
+	shadows, err := rm.beginRebuild(name)
+	if err != nil || len(shadows) == 0 {
+		return err
 	}
-	if r.beginRebuild() {
-		go func() {
-			if err := r.rebuild(rm.life); err != nil {
-				rm.log.Error("rebuild failed", "model", name, "err", err)
-				return
-			}
-			rm.saveAll(context.WithoutCancel(rm.life)) // the next start begins from the rebuilt copy
-		}()
-	}
+	go func() {
+		if err := rebuild(rm.life, rm.store, shadows...); err != nil {
+			rm.log.Error("rebuild failed", "model", name, "err", err)
+			return
+		}
+		rm.saveAll(context.WithoutCancel(rm.life)) // the next start begins from the rebuilt copies
+	}()
 	return nil
 }
 
-// RebuildNow rebuilds a model and returns when it is swapped in.
+// RebuildNow rebuilds a model (or "all") and returns when it is swapped in.
 func (rm *ReadModel) RebuildNow(ctx context.Context, name string) error {
-	r, ok := rm.rebuilders()[name]
-	if !ok {
-		return app.ErrNotFound
+	shadows, err := rm.beginRebuild(name)
+	if err != nil || len(shadows) == 0 {
+		return err
 	}
-	if !r.beginRebuild() {
-		return nil
+	return rebuild(ctx, rm.store, shadows...)
+}
+
+// beginRebuild starts a shadow copy of each model named that is not
+// rebuilding already.
+func (rm *ReadModel) beginRebuild(name string) ([]shadow, error) {
+	var names []string
+	switch name {
+	case "all":
+		names = []string{"promos", "users", "notifications"}
+	case "promos", "users", "notifications":
+		names = []string{name}
+	default:
+		return nil, app.ErrNotFound
 	}
-	return r.rebuild(ctx)
+	var shadows []shadow
+	for _, n := range names {
+		if r := rm.rebuilders()[n]; r.beginRebuild() {
+			shadows = append(shadows, r.newShadow())
+		}
+	}
+	return shadows, nil
 }
 
 type rebuilder interface {
 	beginRebuild() bool
-	rebuild(context.Context) error
+	newShadow() shadow
 }
 
 func (rm *ReadModel) rebuilders() map[string]rebuilder {

@@ -49,11 +49,20 @@ func start(t *testing.T, s eventstore.Store) *readmodel.ReadModel {
 }
 
 func TestRebuildSwapsInACopyThatAppliedEveryEventOnce(t *testing.T) {
+	for _, name := range []string{"notifications", "all"} { // all: one reader for the three copies
+		t.Run(name, func(t *testing.T) { rebuildWhileTheLogGrows(t, name) })
+	}
+}
+
+func rebuildWhileTheLogGrows(t *testing.T, name string) {
 	s := memory.New()
 	rm := start(t, s)
 	ctx := context.Background()
 	for i := range 500 {
 		notify(t, s, i)
+		if i%5 == 0 {
+			appendEvent(t, s, fmt.Sprintf("user-u%d", i), domain.UserRegistered{UserID: fmt.Sprintf("u%d", i), RegisteredAt: now})
+		}
 	}
 	if err := rm.CatchUp(ctx); err != nil {
 		t.Fatal(err)
@@ -62,12 +71,15 @@ func TestRebuildSwapsInACopyThatAppliedEveryEventOnce(t *testing.T) {
 		t.Fatalf("before the rebuild: %d notifications, want 500", got)
 	}
 
-	if err := rm.Rebuild(ctx, "notifications"); err != nil {
+	if err := rm.Rebuild(ctx, name); err != nil {
 		t.Fatal(err)
 	}
 	var last eventstore.Cursor
 	for i := 500; i < 1000; i++ { // the log grows while the shadow catches up
 		last = notify(t, s, i)
+		if i%5 == 0 {
+			last = appendEvent(t, s, fmt.Sprintf("user-u%d", i), domain.UserRegistered{UserID: fmt.Sprintf("u%d", i), RegisteredAt: now})
+		}
 		if got := rm.NotificationsSent("p1"); got < 500 {
 			t.Fatalf("during the rebuild a query saw %d notifications: the old copy must answer until the swap", got)
 		}
@@ -78,7 +90,7 @@ func TestRebuildSwapsInACopyThatAppliedEveryEventOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if statusOf(st, "notifications") == "live" {
+		if statusOf(st, "notifications") == "live" && statusOf(st, "users") == "live" && statusOf(st, "promos") == "live" {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -91,6 +103,11 @@ func TestRebuildSwapsInACopyThatAppliedEveryEventOnce(t *testing.T) {
 	}
 	if got := rm.NotificationsSent("p1"); got != 1000 {
 		t.Errorf("after the rebuild: %d notifications, want 1000 (each event applied once)", got)
+	}
+	for i := 0; i < 1000; i += 5 {
+		if ns, ok := rm.Notifications(fmt.Sprintf("u%d", i)); !ok || len(ns) != 1 {
+			t.Fatalf("after the rebuild u%d has %d notifications (known: %v), want 1", i, len(ns), ok)
+		}
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -130,64 +131,131 @@ func (r *runner[M]) beginRebuild() bool {
 	return true
 }
 
-// rebuild replays the whole log into a fresh model, then swaps it in. The
-// shadow reads only up to the live cursor, so no event is applied twice.
-// The caller has called beginRebuild.
-func (r *runner[M]) rebuild(ctx context.Context) error {
+// shadow is a rebuild's fresh copy of one model, catching up with the
+// live one.
+type shadow interface {
+	target() eventstore.Cursor // the live cursor it must reach
+	at() eventstore.Cursor     // how far it is
+	// foldUpTo folds the events of a page after at() and up to target.
+	foldUpTo(events []eventstore.Event, target eventstore.Cursor)
+	// swap puts the copy in place of the live model if it has caught up
+	// with it: the live reader waits while it does.
+	swap() bool
+	end() // the rebuild is over, swapped in or not
+}
+
+type shadowOf[M Model] struct {
+	r    *runner[M]
+	m    M
+	upTo eventstore.Cursor
+}
+
+// newShadow starts a rebuild's copy; the caller has called beginRebuild.
+func (r *runner[M]) newShadow() shadow {
+	r.progress(eventstore.Cursor{})
+	return &shadowOf[M]{r: r, m: r.fresh()}
+}
+
+func (s *shadowOf[M]) target() eventstore.Cursor { return s.r.position() }
+func (s *shadowOf[M]) at() eventstore.Cursor     { return s.upTo }
+
+func (s *shadowOf[M]) foldUpTo(events []eventstore.Event, target eventstore.Cursor) {
+	lo := 0
+	for lo < len(events) && !s.upTo.Less(events[lo].Cursor) {
+		lo++
+	}
+	hi := lo
+	for hi < len(events) && !target.Less(events[hi].Cursor) {
+		hi++
+	}
+	if hi > lo {
+		s.r.fold(s.m, events[lo:hi])
+		s.upTo = events[hi-1].Cursor
+		s.r.progress(s.upTo)
+	}
+}
+
+func (s *shadowOf[M]) swap() bool {
+	r := s.r
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cursor != s.upTo {
+		return false
+	}
+	r.model.Store(s.m)
+	r.log.Info("read model rebuilt", "model", r.name, "position", s.upTo.Position)
+	return true
+}
+
+func (s *shadowOf[M]) end() {
+	s.r.mu.Lock()
+	s.r.rebuilding = false
+	s.r.mu.Unlock()
+}
+
+// rebuild replays the whole log into fresh copies of the models, with one
+// reader for all of them, and swaps each in once it has caught up with its
+// live model. A copy reads only up to the live cursor, so no event is
+// applied twice.
+func rebuild(ctx context.Context, store eventstore.Store, shadows ...shadow) error {
 	defer func() {
-		r.mu.Lock()
-		r.rebuilding = false
-		r.mu.Unlock()
+		for _, s := range shadows {
+			s.end()
+		}
 	}()
-	shadow, at := r.fresh(), eventstore.Cursor{}
-	r.progress(at)
-	for {
-		target := r.position()
-		var err error
-		if at, err = r.catchUp(ctx, shadow, at, target); err != nil {
+	pending := slices.Clone(shadows)
+	for len(pending) > 0 {
+		if err := catchUp(ctx, store, pending); err != nil {
 			return err
 		}
-		r.mu.Lock()
-		if r.cursor == at { // caught up: the live loop waits while we swap
-			r.model.Store(shadow)
-			r.mu.Unlock()
-			r.log.Info("read model rebuilt", "model", r.name, "position", at.Position)
+		pending = slices.DeleteFunc(pending, shadow.swap)
+		if len(pending) == 0 {
 			return nil
 		}
-		r.mu.Unlock()
 		select { // the live loop moved on meanwhile: chase it
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(time.Millisecond):
 		}
 	}
+	return nil
 }
 
-// catchUp folds events after `at` up to and including `target` into m,
-// reading the next page while it folds one.
-func (r *runner[M]) catchUp(ctx context.Context, m M, at, target eventstore.Cursor) (eventstore.Cursor, error) {
-	if !at.Less(target) {
-		return at, nil
+// catchUp folds the log into each shadow up to its target (as it is now),
+// reading each page once for all of them, and the next page while they
+// fold one.
+func catchUp(ctx context.Context, store eventstore.Store, shadows []shadow) error {
+	targets := make([]eventstore.Cursor, len(shadows))
+	from, behind := eventstore.Cursor{}, false
+	for i, s := range shadows {
+		targets[i] = s.target()
+		if s.at().Less(targets[i]) && (!behind || s.at().Less(from)) {
+			from, behind = s.at(), true
+		}
 	}
-	err := eventstore.Follow(ctx, r.store, at, batchSize, poll, func(_ context.Context, events []eventstore.Event) error {
-		n := 0
-		for n < len(events) && !target.Less(events[n].Cursor) {
-			n++
+	if !behind {
+		return nil
+	}
+	err := eventstore.Follow(ctx, store, from, batchSize, poll, func(_ context.Context, events []eventstore.Event) error {
+		var g sync.WaitGroup
+		for i, s := range shadows {
+			g.Go(func() { s.foldUpTo(events, targets[i]) })
 		}
-		if n > 0 {
-			r.fold(m, events[:n])
-			at = events[n-1].Cursor
-			r.progress(at)
-		}
-		if n < len(events) || len(events) < batchSize || !at.Less(target) {
+		g.Wait()
+		if len(events) < batchSize {
 			return errCaughtUp
 		}
-		return nil
+		for i, s := range shadows {
+			if s.at().Less(targets[i]) && !targets[i].Less(events[len(events)-1].Cursor) {
+				return nil // this one needs more of the log
+			}
+		}
+		return errCaughtUp
 	})
 	if errors.Is(err, errCaughtUp) {
 		err = nil
 	}
-	return at, err
+	return err
 }
 
 var errCaughtUp = errors.New("caught up")

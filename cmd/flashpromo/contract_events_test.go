@@ -325,6 +325,21 @@ func TestContractProjections(t *testing.T) {
 			t.Errorf("after the rebuild ana's location.lat = %v, want %v", got, far["lat"])
 		}
 	})
+	t.Run("rebuild all: one request, one reader for every copy", func(t *testing.T) {
+		a := a.with(t)
+		was := snapshot(a) // ana has moved since before
+		a.expect(http.StatusAccepted, "POST", "/v1/admin/projections/all/rebuild", nil, ctAdmin)
+		if got := snapshot(a); got != was {
+			t.Errorf("while rebuilding all the answers changed:\n%s\nwant\n%s", got, was)
+		}
+		eventually(t, "every projection is live again", func() bool { return allLive(a) })
+		if got := snapshot(a); got != was {
+			t.Errorf("after rebuilding all the answers changed:\n%s\nwant\n%s", got, was)
+		}
+		if names := len(list(a)); names != 3 {
+			t.Errorf("%d projections listed after rebuilding all, want 3 (all is no projection)", names)
+		}
+	})
 	t.Run("an unknown projection is 404", func(t *testing.T) {
 		a := a.with(t)
 		a.refuse(http.StatusNotFound, "not_found", "POST", "/v1/admin/projections/no-such-model/rebuild", nil, ctAdmin)

@@ -208,11 +208,10 @@ func rebuildProjection(ctx context.Context, via admin, name string, w io.Writer,
 			names = append(names, p.Name)
 		}
 	}
-	for _, n := range names {
-		var accepted map[string]string
-		if err := via.do(ctx, http.MethodPost, "/v1/admin/projections/"+url.PathEscape(n)+"/rebuild", &accepted); err != nil {
-			return err
-		}
+	// "all" is one request: the server rebuilds every copy with one reader.
+	var accepted map[string]string
+	if err := via.do(ctx, http.MethodPost, "/v1/admin/projections/"+url.PathEscape(name)+"/rebuild", &accepted); err != nil {
+		return err
 	}
 	show := newProgress(w, every)
 	for {
