@@ -15,6 +15,27 @@ func (s Segment) Known() bool {
 	return s == SegmentNewUsers || s == SegmentFrequentBuyers
 }
 
+// SegmentSet holds known segments as bits, so that a hot loop can test a
+// user against many promos without comparing strings.
+type SegmentSet uint8
+
+// SetOf is the set of the known segments of ss.
+func SetOf(ss []Segment) SegmentSet {
+	var set SegmentSet
+	for _, s := range ss {
+		switch s {
+		case SegmentNewUsers:
+			set |= 1
+		case SegmentFrequentBuyers:
+			set |= 2
+		}
+	}
+	return set
+}
+
+// Meets tells whether the sets share a segment: Eligible, on sets.
+func (s SegmentSet) Meets(o SegmentSet) bool { return s&o != 0 }
+
 // SegmentRules are the thresholds of the segments (configurable, see API.md).
 type SegmentRules struct {
 	NewUserDays          int

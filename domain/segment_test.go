@@ -88,3 +88,16 @@ func TestSegmentKnown(t *testing.T) {
 		t.Fatal("Known is wrong")
 	}
 }
+
+// A SegmentSet decides as Eligible does, for every pair of segment lists.
+func TestSegmentSetMeetsAsEligible(t *testing.T) {
+	lists := [][]domain.Segment{nil, {domain.SegmentNewUsers}, {domain.SegmentFrequentBuyers},
+		{domain.SegmentNewUsers, domain.SegmentFrequentBuyers}, {"unknown"}}
+	for _, p := range lists {
+		for _, u := range lists[:4] { // users only ever have known segments
+			if got, want := domain.SetOf(p).Meets(domain.SetOf(u)), domain.Eligible(p, u); got != want {
+				t.Errorf("promo %v, user %v: Meets %v, Eligible %v", p, u, got, want)
+			}
+		}
+	}
+}

@@ -50,7 +50,7 @@ type reach struct {
 	startSec, endSec int64  // its window, in Unix seconds
 	center           domain.Location
 	radiusM          float64
-	segments         []domain.Segment
+	segments         domain.SegmentSet
 	at               *placed
 }
 
@@ -117,7 +117,7 @@ func (m *Promos) place(at *placed) {
 	spec := &at.spec
 	r := reach{circle: circle(spec.Store.Location, spec.RadiusM),
 		startSec: spec.StartsAt.Unix(), endSec: spec.EndsAt.Unix(),
-		center: spec.Store.Location, radiusM: spec.RadiusM, segments: spec.Segments, at: at}
+		center: spec.Store.Location, radiusM: spec.RadiusM, segments: domain.SetOf(spec.Segments), at: at}
 	if at.cells == nil {
 		m.wide = append(m.wide, r)
 	}
@@ -157,7 +157,7 @@ func (m *Promos) visible(u app.UserView, at domain.Location, now time.Time) []ap
 	found := buf[:0]
 	ll := s2.LatLngFromDegrees(at.Lat, at.Lng)
 	pt := s2.PointFromLatLng(ll)
-	sec := now.Unix()
+	sec, wants := now.Unix(), domain.SetOf(u.Segments)
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	for _, list := range [2][]reach{m.cells[s2.CellIDFromLatLng(ll).Parent(promoLevel)], m.wide} {
@@ -165,7 +165,7 @@ func (m *Promos) visible(u app.UserView, at domain.Location, now time.Time) []ap
 			if sec < r.startSec || sec > r.endSec || !r.circle.ContainsPoint(pt) {
 				continue // surely not active now, or surely out of reach
 			}
-			if !domain.Eligible(r.segments, u.Segments) {
+			if !r.segments.Meets(wants) {
 				continue
 			}
 			if d, ok := domain.Within(r.center, r.radiusM, at); ok && r.at.promo.Status(now) == domain.PromoStatusActive {
