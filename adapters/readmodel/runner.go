@@ -23,6 +23,8 @@ type Model interface {
 	Apply(e domain.Event)
 }
 
+var notificationSent = domain.NotificationSent{}.EventName()
+
 const (
 	batchSize = 5000
 	poll      = 100 * time.Millisecond
@@ -88,9 +90,16 @@ func (r *runner[M]) applyLive(_ context.Context, events []eventstore.Event) erro
 }
 
 func (r *runner[M]) fold(m M, events []eventstore.Event) {
+	var notifications notificationDecoder
 	for _, e := range events {
 		if !r.types[e.Type] {
 			continue
+		}
+		if e.Type == notificationSent {
+			if n, ok := notifications.decode(e.Data); ok {
+				m.Apply(n)
+				continue
+			}
 		}
 		ev, ok, err := codec.Decode(e)
 		if err != nil {

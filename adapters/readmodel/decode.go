@@ -1,0 +1,148 @@
+package readmodel
+
+import (
+	"bytes"
+	"unicode/utf8"
+
+	"github.com/flashpromo/flashpromo/domain"
+)
+
+// notificationDecoder reads the JSON of a NotificationSent without
+// reflection, for the millions a fan-out writes. It takes only the plain
+// shape: an object of the event's seven keys, spelled as encoded, with
+// string values that hold no escape; anything else (ok false) is left to
+// the codec, which decides as it always has. The words of a fan-out repeat
+// from one notification to the next, so the last ones are reused instead of
+// allocated again.
+type notificationDecoder struct {
+	last [4]string // promo id, day, title, body
+}
+
+func (d *notificationDecoder) decode(data []byte) (n domain.NotificationSent, ok bool) {
+	i := skipSpace(data, 0)
+	if i == len(data) || data[i] != '{' {
+		return n, false
+	}
+	i = skipSpace(data, i+1)
+	if i < len(data) && data[i] == '}' {
+		return n, false // an empty object: the codec's zero event
+	}
+	for {
+		key, j, ok := plainString(data, i)
+		if !ok {
+			return n, false
+		}
+		if i = skipSpace(data, j); i == len(data) || data[i] != ':' {
+			return n, false
+		}
+		i = skipSpace(data, i+1)
+		val, j, ok := plainString(data, i)
+		if !ok {
+			return n, false
+		}
+		switch string(key) {
+		case "id":
+			n.NotificationID = string(val)
+		case "user_id":
+			n.UserID = string(val)
+		case "promo_id":
+			n.PromoID = d.reuse(0, val)
+		case "day":
+			n.Day = d.reuse(1, val)
+		case "title":
+			n.Title = d.reuse(2, val)
+		case "body":
+			n.Body = d.reuse(3, val)
+		case "sent_at":
+			if !plainTime(val) {
+				return n, false
+			}
+			if err := n.SentAt.UnmarshalJSON(data[i:j]); err != nil {
+				return n, false
+			}
+		default:
+			return n, false
+		}
+		i = skipSpace(data, j)
+		if i == len(data) {
+			return n, false
+		}
+		if data[i] == '}' {
+			return n, skipSpace(data, i+1) == len(data)
+		}
+		if data[i] != ',' {
+			return n, false
+		}
+		i = skipSpace(data, i+1)
+	}
+}
+
+func (d *notificationDecoder) reuse(k int, b []byte) string {
+	if d.last[k] != string(b) { // no allocation to compare
+		d.last[k] = string(b)
+	}
+	return d.last[k]
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// plainString reads a JSON string at b[i] that has no escape and no control
+// character, and is valid UTF-8; it returns its contents and the index
+// after its closing quote.
+func plainString(b []byte, i int) (s []byte, next int, ok bool) {
+	if i >= len(b) || b[i] != '"' {
+		return nil, 0, false
+	}
+	end := bytes.IndexByte(b[i+1:], '"')
+	if end < 0 {
+		return nil, 0, false
+	}
+	s = b[i+1 : i+1+end]
+	for _, c := range s {
+		if c == '\\' || c < 0x20 {
+			return nil, 0, false
+		}
+	}
+	if !utf8.Valid(s) {
+		return nil, 0, false
+	}
+	return s, i + 2 + end, true
+}
+
+// plainTime tells whether s is an RFC 3339 time spelled as Go writes one:
+// 2006-01-02T15:04:05, an optional fraction of 1 to 9 digits, then Z or an
+// offset ±hh:mm. Decoders differ on looser spellings; on this one they agree.
+func plainTime(s []byte) bool {
+	const shape = "dddd-dd-ddTdd:dd:dd"
+	if len(s) < len(shape)+1 {
+		return false
+	}
+	for k := range len(shape) {
+		if c := s[k]; shape[k] == 'd' && (c < '0' || c > '9') || shape[k] != 'd' && c != shape[k] {
+			return false
+		}
+	}
+	rest := s[len(shape):]
+	if rest[0] == '.' {
+		k := 1
+		for k < len(rest) && rest[k] >= '0' && rest[k] <= '9' {
+			k++
+		}
+		if k == 1 || k > 10 {
+			return false
+		}
+		rest = rest[k:]
+	}
+	if len(rest) == 1 {
+		return rest[0] == 'Z'
+	}
+	return len(rest) == 6 && (rest[0] == '+' || rest[0] == '-') && isDigit(rest[1]) && isDigit(rest[2]) &&
+		rest[3] == ':' && isDigit(rest[4]) && isDigit(rest[5])
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
