@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/golang/geo/s2"
+
 	"github.com/flashpromo/flashpromo/adapters/codec"
 	"github.com/flashpromo/flashpromo/domain"
 	"github.com/flashpromo/flashpromo/eventstore"
@@ -42,7 +44,7 @@ type SnapshotPolicy struct {
 // snapshotFormat is the layout of every model's bytes; a snapshot of
 // another format is ignored and the model replayed from the log. Change it
 // whenever a model's encoding or meaning changes.
-const snapshotFormat = 1
+const snapshotFormat = 2
 
 // UseSnapshots makes Run start from the models' snapshots and save them by
 // the policy. Call it before Run.
@@ -520,10 +522,8 @@ func (m *Users) freeze() func(*snapWriter) {
 			w.string(u.id)
 			w.varint(u.registeredSec)
 			w.varint(int64(u.registeredNsec))
-			if u.cell == 0 {
-				w.uvarint(0)
-			} else {
-				w.uvarint(1)
+			w.uvarint(uint64(u.cell)) // 0: not located; else its cell, so a load computes none
+			if u.cell != 0 {
 				w.float(u.loc.Lat)
 				w.float(u.loc.Lng)
 			}
@@ -549,9 +549,14 @@ func (m *Users) thaw(r *snapReader) {
 			u = m.add(id)
 		}
 		u.registeredSec, u.registeredNsec = r.varint(), int32(r.varint())
-		if r.uvarint() == 1 {
-			m.move(m.index[id], domain.Location{Lat: r.float(), Lng: r.float()})
-			u = m.find(id)
+		if c := s2.CellID(r.uvarint()); c != 0 {
+			if u.cell != 0 || !c.IsValid() || c.Level() != userLevel {
+				r.fail(fmt.Errorf("%w: user %s in cell %v", errCorrupt, id, c))
+				return
+			}
+			u.loc = domain.Location{Lat: r.float(), Lng: r.float()}
+			u.cell, u.slot = c, uint32(len(m.cells[c]))
+			m.cells[c] = append(m.cells[c], m.index[id])
 		}
 		for range r.count() {
 			u.bought(r.time())
