@@ -35,6 +35,13 @@ type SubscriberConfig struct {
 	// Default 100 ms.
 	NackResendSleep time.Duration
 
+	// CommitInterval is how often a group's offsets are committed. Zero:
+	// each ack waits until the broker stored its offset, a round trip per
+	// message. Above zero: acks are committed together in the background,
+	// so a crash redelivers up to an interval of messages (still at least
+	// once) — for a consumer of many cheap, idempotent messages.
+	CommitInterval time.Duration
+
 	// RetrySleep is the pause after a failed fetch. Default 1 s.
 	RetrySleep time.Duration
 
@@ -201,7 +208,7 @@ func (s *Subscriber) open(ctx context.Context, topic string) (source, error) {
 		JoinGroupBackoff:  s.cfg.JoinGroupBackoff,
 		ReadLagInterval:   -1, // lag is not available to group readers; it only logs errors
 		ErrorLogger:       errorLogger(s.cfg.Logger),
-		// CommitInterval 0: CommitMessages returns once the broker stored the offset.
+		CommitInterval:    s.cfg.CommitInterval,
 	}
 	// NewReader panics on a bad config; fail the Subscribe instead.
 	if err := rc.Validate(); err != nil {

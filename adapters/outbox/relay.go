@@ -5,12 +5,12 @@ package outbox
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/segmentio/encoding/json" // as the codec: the relay encodes every event
 
 	"github.com/flashpromo/flashpromo/adapters/codec"
 	"github.com/flashpromo/flashpromo/adapters/kafka"

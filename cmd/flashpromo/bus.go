@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -65,9 +66,11 @@ func openBus(ctx context.Context, cfg config, log *slog.Logger) (*bus, error) {
 	return b, nil
 }
 
-// subscriber joins a consumer group.
-func (b *bus) subscriber(group string, log *slog.Logger) (*kafka.Subscriber, error) {
-	return kafka.NewSubscriber(kafka.SubscriberConfig{Brokers: b.brokers, ConsumerGroup: group, Logger: watermillLogger(log)})
+// subscriber joins a consumer group, committing its offsets every
+// commitEvery (0: each one before the next message).
+func (b *bus) subscriber(group string, commitEvery time.Duration, log *slog.Logger) (*kafka.Subscriber, error) {
+	return kafka.NewSubscriber(kafka.SubscriberConfig{Brokers: b.brokers, ConsumerGroup: group,
+		CommitInterval: commitEvery, Logger: watermillLogger(log)})
 }
 
 // close closes the publisher, then the embedded broker.

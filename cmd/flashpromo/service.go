@@ -203,11 +203,14 @@ func (s *service) relay(ctx context.Context) error {
 // shareFanout plans each activation's shards and works on those Kafka gives
 // this instance, once its read models have caught up with the log.
 func (s *service) shareFanout(ctx context.Context, g *errgroup.Group) error {
-	planner, err := s.bus.subscriber(plannerGroup, s.log)
+	// The planner reads every event of the log and acts on few: its offsets
+	// go in the background every second (a replanned activation notifies
+	// nobody twice). A worker's shard is heavy: committed before the next.
+	planner, err := s.bus.subscriber(plannerGroup, time.Second, s.log)
 	if err != nil {
 		return err
 	}
-	worker, err := s.bus.subscriber(workerGroup, s.log)
+	worker, err := s.bus.subscriber(workerGroup, 0, s.log)
 	if err != nil {
 		_ = planner.Close()
 		return err
