@@ -165,9 +165,15 @@ func (l *loader) promo(ctx context.Context, id string, loc map[string]float64, s
 // fanout times a fan-out to users through the server and, given the
 // server's database, the peers' way on the same Postgres right after.
 func (l *loader) fanout(ctx context.Context, users int, databaseURL string, peerUsers int) error {
-	rate, err := l.serverFanout(ctx, users)
-	if err != nil || peerUsers == 0 || databaseURL == "" {
+	rate, starts, err := l.serverFanout(ctx, users)
+	if err != nil || databaseURL == "" {
 		return err
+	}
+	if err := l.relayed(ctx, databaseURL, starts); err != nil {
+		return err
+	}
+	if peerUsers == 0 {
+		return nil
 	}
 	peer, err := l.peerFanout(ctx, databaseURL, peerUsers)
 	if err != nil {
@@ -177,14 +183,14 @@ func (l *loader) fanout(ctx context.Context, users int, databaseURL string, peer
 	return nil
 }
 
-func (l *loader) serverFanout(ctx context.Context, users int) (float64, error) {
+func (l *loader) serverFanout(ctx context.Context, users int) (float64, time.Time, error) {
 	if err := l.seedUsers(ctx, users, 1500); err != nil {
-		return 0, err
+		return 0, time.Time{}, err
 	}
 	id := l.run + "-fanout"
 	starts := time.Now().Add(3 * time.Second)
 	if err := l.promo(ctx, id, map[string]float64{"lat": centre.lat, "lng": centre.lng}, starts, 1); err != nil {
-		return 0, err
+		return 0, starts, err
 	}
 	fmt.Fprintf(l.out, "promo %s activates at %s\n", id, starts.Format(time.RFC3339Nano))
 	var said time.Time
@@ -192,13 +198,13 @@ func (l *loader) serverFanout(ctx context.Context, users int) (float64, error) {
 		var p struct{ Notifications struct{ Sent int } }
 		code, err := l.call(ctx, http.MethodGet, "/v1/promos/"+id, nil, &p, false)
 		if err != nil && code != http.StatusNotFound { // 404: the read model has not seen the promo yet
-			return 0, err
+			return 0, starts, err
 		}
 		took := time.Since(starts)
 		if p.Notifications.Sent >= users {
 			rate := float64(users) / took.Seconds()
 			fmt.Fprintf(l.out, "fanout: %d users notified %.2fs after activation: %.0f users/s\n", p.Notifications.Sent, took.Seconds(), rate)
-			return rate, nil
+			return rate, starts, nil
 		}
 		if took > 0 && time.Since(said) >= time.Second {
 			fmt.Fprintf(l.out, "  %.1fs: %d/%d notified\n", took.Seconds(), p.Notifications.Sent, users)
@@ -206,7 +212,7 @@ func (l *loader) serverFanout(ctx context.Context, users int) (float64, error) {
 		}
 		select { // a short poll: it is the resolution of the figure
 		case <-ctx.Done():
-			return 0, ctx.Err()
+			return 0, starts, ctx.Err()
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
