@@ -453,7 +453,11 @@ func (m *Notifications) freeze() func(*snapWriter) {
 func (m *Notifications) thaw(r *snapReader) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for range r.count() {
+	users := r.count()
+	if len(m.users) == 0 { // sized once: growing a map of millions is most of a load
+		m.users = make(map[string]int32, min(users, 1<<24))
+	}
+	for range users {
 		id := r.string()
 		m.users[id] = int32(len(m.userIDs))
 		m.userIDs = append(m.userIDs, id)
@@ -539,7 +543,11 @@ func (m *Users) freeze() func(*snapWriter) {
 func (m *Users) thaw(r *snapReader) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for range r.count() {
+	users := r.count()
+	if len(m.index) == 0 {
+		m.index = make(map[string]uint32, min(users, 1<<24))
+	}
+	for range users {
 		id := r.string()
 		if r.err != nil {
 			return
