@@ -10,13 +10,21 @@ import (
 	"github.com/flashpromo/flashpromo/domain"
 )
 
-// fanoutChunk is how many notifications go to the store in one statement,
-// and fanoutWriters how many statements run at once: the database works on
-// one while the process prepares the next.
+// fanoutChunk is the most notifications that go to the store in one
+// statement, and fanoutWriters how many statements run at once: the
+// database works on one while the process prepares the next. A small
+// fan-out is cut into fanoutWriters chunks (of fanoutMinChunk at least), so
+// that it too is written by every writer at once.
 const (
-	fanoutChunk   = 5000
-	fanoutWriters = 4
+	fanoutChunk    = 5000
+	fanoutMinChunk = 500
+	fanoutWriters  = 4
 )
+
+// chunkSize is the statement size for a fan-out to n users.
+func chunkSize(n int) int {
+	return max(fanoutMinChunk, min(fanoutChunk, (n+fanoutWriters-1)/fanoutWriters))
+}
 
 // NotifyEligible notifies every user eligible for an active promo now,
 // each at most once a calendar day: the store refuses the second
@@ -47,8 +55,9 @@ func (a *App) notifyEligible(ctx context.Context, c NotifyEligible) (int, error)
 	var sent atomic.Int64
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(fanoutWriters)
-	for start := 0; start < len(users); start += fanoutChunk {
-		batch := users[start:min(start+fanoutChunk, len(users))]
+	chunk := chunkSize(len(users))
+	for start := 0; start < len(users); start += chunk {
+		batch := users[start:min(start+chunk, len(users))]
 		g.Go(func() error {
 			ns := make([]domain.NotificationSent, len(batch))
 			for i, u := range batch {
