@@ -3,7 +3,9 @@ package app
 import (
 	"context"
 	"hash/fnv"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -51,7 +53,11 @@ func (a *App) notifyEligible(ctx context.Context, c NotifyEligible) (int, error)
 	// Every user of the fan-out gets the same words: written once.
 	words := domain.NewNotification("", "", summary, now, a.cfg.Zone)
 	day := words.Day
-	users := a.read.Unnotified(inShard(a.read.Eligible(p.PromoSpec, now), c.Shard, c.Shards), day)
+	eligible := func() []string { return a.read.Eligible(p.PromoSpec, now) }
+	if c.Shards > 1 {
+		eligible = a.shards.memo(p.ID, now, eligible)
+	}
+	users := a.read.Unnotified(inShard(eligible(), c.Shard, c.Shards), day)
 	var sent atomic.Int64
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(fanoutWriters)
@@ -71,6 +77,33 @@ func (a *App) notifyEligible(ctx context.Context, c NotifyEligible) (int, error)
 	}
 	err := g.Wait()
 	return int(sent.Load()), err
+}
+
+// shardSearchFor is how long the shards of a fan-out reuse one search.
+const shardSearchFor = 10 * time.Second
+
+// shardSearch remembers the eligible users of the promo last sharded, so
+// that the shards of one fan-out that come to this instance search the geo
+// index once, not once each. Users who move in meanwhile are left to the
+// next search, as they would be had they moved a moment later.
+type shardSearch struct {
+	mu    sync.Mutex
+	promo string
+	until time.Time
+	users []string
+}
+
+// memo wraps search: the first call searches, the next ones for the same
+// promo before shardSearchFor passes return its result (shared: read only).
+func (s *shardSearch) memo(promo string, now time.Time, search func() []string) func() []string {
+	return func() []string {
+		s.mu.Lock() // held while searching: the other shards wait and reuse
+		defer s.mu.Unlock()
+		if s.promo != promo || !now.Before(s.until) {
+			s.promo, s.until, s.users = promo, now.Add(shardSearchFor), search()
+		}
+		return s.users
+	}
 }
 
 // inShard keeps the users whose hash falls in shard of shards.

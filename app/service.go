@@ -17,6 +17,7 @@ type App struct {
 	log    EventLog
 	locks  *locks
 	promos *promoQueues // the group commit of promo commands
+	shards shardSearch  // the eligible users of the fan-out being sharded
 }
 
 // EventLog is the global log analysts page through.
