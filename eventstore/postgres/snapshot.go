@@ -104,17 +104,14 @@ func (s *Store) LoadSnapshot(ctx context.Context, name string, read func(format 
 			return err
 		}
 		found = true
-		rows, err := tx.Query(ctx, `SELECT data FROM snapshot_parts WHERE name = $1 ORDER BY part`, name)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		r := &partReader{rows: rows}
+		r := &partReader{query: func() (pgx.Rows, error) {
+			return tx.Query(ctx, `SELECT data FROM snapshot_parts WHERE name = $1 ORDER BY part`, name)
+		}}
+		defer r.close()
 		if err := read(format, at, r); err != nil {
 			return err
 		}
-		rows.Close()
-		return rows.Err()
+		return r.close()
 	})
 	if err != nil {
 		return found, fmt.Errorf("eventstore/postgres: load snapshot %q: %w", name, err)
@@ -122,13 +119,31 @@ func (s *Store) LoadSnapshot(ctx context.Context, name string, read func(format 
 	return found, nil
 }
 
-// partReader reads the parts of a snapshot as one stream.
+// partReader reads the parts of a snapshot as one stream. The parts are
+// queried at the first Read, so a reader that refuses the snapshot by its
+// format or cursor costs no transfer of its bytes.
 type partReader struct {
-	rows pgx.Rows
-	part []byte
+	query func() (pgx.Rows, error)
+	rows  pgx.Rows
+	part  []byte
+}
+
+func (r *partReader) close() error {
+	if r.rows == nil {
+		return nil
+	}
+	r.rows.Close()
+	return r.rows.Err()
 }
 
 func (r *partReader) Read(p []byte) (int, error) {
+	if r.rows == nil {
+		rows, err := r.query()
+		if err != nil {
+			return 0, err
+		}
+		r.rows = rows
+	}
 	for len(r.part) == 0 {
 		if !r.rows.Next() {
 			if err := r.rows.Err(); err != nil {
