@@ -46,29 +46,33 @@ func benchCommand() *cobra.Command {
 		l.client = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 			MaxIdleConns: l.concurrency * 2, MaxIdleConnsPerHost: l.concurrency * 2}}
 	}
-	var users, promos, stock, requests int
+	// Each scenario its own variables: flags that share one take the
+	// default of the last one registered.
+	var fanoutUsers, crowdUsers, queryUsers, promos, stock, requests int
 	var spreadKm float64
 	var duration time.Duration
 	var peerUsers int
 	var databaseURL string
 	fanout := &cobra.Command{Use: "fanout", Short: "Seed users, activate a promo that covers them all, time until each is notified",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return l.fanout(cmd.Context(), users, databaseURL, min(peerUsers, users))
+			return l.fanout(cmd.Context(), fanoutUsers, databaseURL, min(peerUsers, fanoutUsers))
 		}}
-	fanout.Flags().IntVar(&users, "users", 100_000, "eligible users to seed")
+	fanout.Flags().IntVar(&fanoutUsers, "users", 100_000, "eligible users to seed")
 	fanout.Flags().IntVar(&peerUsers, "peer-users", 20_000, "users the peers' way (a round trip each) notifies for comparison; 0: none")
 	fanout.Flags().StringVar(&databaseURL, "database-url", os.Getenv("FLASHPROMO_DATABASE_URL"),
 		"the server's Postgres, for the peers' way (FLASHPROMO_DATABASE_URL)")
 	reserve := &cobra.Command{Use: "reserve", Short: "A flash crowd on one promo: many users reserve few units",
-		RunE: func(cmd *cobra.Command, _ []string) error { return l.reserve(cmd.Context(), users, stock, requests) }}
-	reserve.Flags().IntVar(&users, "users", 5_000, "distinct eligible users")
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return l.reserve(cmd.Context(), crowdUsers, stock, requests)
+		}}
+	reserve.Flags().IntVar(&crowdUsers, "users", 5_000, "distinct eligible users")
 	reserve.Flags().IntVar(&stock, "stock", 1_000, "units of the promo")
 	reserve.Flags().IntVar(&requests, "requests", 20_000, "reservation requests")
 	query := &cobra.Command{Use: "query", Short: "Users read the promos they may see",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return l.query(cmd.Context(), users, promos, spreadKm*1000, duration)
+			return l.query(cmd.Context(), queryUsers, promos, spreadKm*1000, duration)
 		}}
-	query.Flags().IntVar(&users, "users", 100_000, "users to seed")
+	query.Flags().IntVar(&queryUsers, "users", 100_000, "users to seed")
 	query.Flags().IntVar(&promos, "promos", 1_000, "active promos to seed")
 	query.Flags().Float64Var(&spreadKm, "spread-km", 25, "radius around the centre over which users and promos are scattered")
 	query.Flags().DurationVar(&duration, "duration", 10*time.Second, "how long to read")
