@@ -52,12 +52,17 @@ func (a *App) notifyEligible(ctx context.Context, c NotifyEligible) (int, error)
 		RegularPrice: p.RegularPrice, PromoPrice: p.PromoPrice, EndsAt: p.EndsAt}
 	// Every user of the fan-out gets the same words: written once.
 	words := domain.NewNotification("", "", summary, now, a.cfg.Zone)
-	day := words.Day
 	eligible := func() []string { return a.read.Eligible(p.PromoSpec, now) }
 	if c.Shards > 1 {
 		eligible = a.shards.memo(p.ID, now, eligible)
 	}
-	users := a.read.Unnotified(inShard(eligible(), c.Shard, c.Shards), day)
+	users := a.read.Unnotified(inShard(eligible(), c.Shard, c.Shards), words.Day)
+	return a.notifyAll(ctx, users, words)
+}
+
+// notifyAll sends each user the notification words, in chunks written by
+// fanoutWriters at once, and counts those the store took.
+func (a *App) notifyAll(ctx context.Context, users []string, words domain.NotificationSent) (int, error) {
 	var sent atomic.Int64
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(fanoutWriters)
