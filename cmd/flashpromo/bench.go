@@ -17,6 +17,10 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/flashpromo/flashpromo/adapters/outbox"
+	"github.com/flashpromo/flashpromo/eventstore"
+	"github.com/flashpromo/flashpromo/eventstore/postgres"
 )
 
 // loader drives a running server for the load scenarios of BENCHMARKS.md.
@@ -217,6 +221,43 @@ func (l *loader) serverFanout(ctx context.Context, users int) (float64, time.Tim
 		select { // a short poll: it is the resolution of the figure
 		case <-ctx.Done():
 			return 0, starts, ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// relayed waits until the relay has published the whole log as it is now
+// (every notification of the fan-out on flashpromo.notifications), and says
+// how long after the activation that was. A server without Kafka has no
+// relay: its checkpoint never appears, and relayed says so.
+func (l *loader) relayed(ctx context.Context, databaseURL string, starts time.Time) error {
+	pool, err := postgres.Connect(ctx, databaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	store := postgres.New(pool)
+	head, err := store.Head(ctx)
+	if err != nil {
+		return err
+	}
+	waited := time.Now()
+	for {
+		at, err := store.Checkpoint(ctx, outbox.Checkpoint)
+		if err != nil {
+			return err
+		}
+		switch {
+		case !at.Less(head):
+			fmt.Fprintf(l.out, "published: the relay had every notification on Kafka %.2fs after activation\n", time.Since(starts).Seconds())
+			return nil
+		case at == (eventstore.Cursor{}) && time.Since(waited) > 3*time.Second:
+			fmt.Fprintln(l.out, "published: no relay checkpoint (is Kafka configured?)")
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
 		case <-time.After(10 * time.Millisecond):
 		}
 	}

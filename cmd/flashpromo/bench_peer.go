@@ -9,10 +9,8 @@ import (
 
 	"github.com/flashpromo/flashpromo/adapters"
 	"github.com/flashpromo/flashpromo/adapters/codec"
-	"github.com/flashpromo/flashpromo/adapters/outbox"
 	"github.com/flashpromo/flashpromo/app"
 	"github.com/flashpromo/flashpromo/domain"
-	"github.com/flashpromo/flashpromo/eventstore"
 	"github.com/flashpromo/flashpromo/eventstore/postgres"
 )
 
@@ -52,41 +50,4 @@ func (l *loader) peerFanout(ctx context.Context, databaseURL string, n int) (flo
 	fmt.Fprintf(l.out, "peer fan-out (a round trip per user, %d workers): %d users in %.2fs: %.0f users/s, p50 %s, p99 %s\n",
 		l.concurrency, n, took.Seconds(), rate, lat.quantile(0.5), lat.quantile(0.99))
 	return rate, nil
-}
-
-// relayed waits until the relay has published the whole log as it is now
-// (every notification of the fan-out on flashpromo.notifications), and says
-// how long after the activation that was. A server without Kafka has no
-// relay: its checkpoint never appears, and relayed says so.
-func (l *loader) relayed(ctx context.Context, databaseURL string, starts time.Time) error {
-	pool, err := postgres.Connect(ctx, databaseURL)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	store := postgres.New(pool)
-	head, err := store.Head(ctx)
-	if err != nil {
-		return err
-	}
-	waited := time.Now()
-	for {
-		at, err := store.Checkpoint(ctx, outbox.Checkpoint)
-		if err != nil {
-			return err
-		}
-		switch {
-		case !at.Less(head):
-			fmt.Fprintf(l.out, "published: the relay had every notification on Kafka %.2fs after activation\n", time.Since(starts).Seconds())
-			return nil
-		case at == (eventstore.Cursor{}) && time.Since(waited) > 3*time.Second:
-			fmt.Fprintln(l.out, "published: no relay checkpoint (is Kafka configured?)")
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
 }

@@ -16,13 +16,12 @@ import (
 // NOTHING, whose speculative insertion costs Postgres about half as much
 // again per row.
 const (
-	appendNewValues = `INSERT INTO events (id, stream_id, version, type, occurred_at, data)
+	appendNewSQL = `INSERT INTO events (id, stream_id, version, type, occurred_at, data)
 SELECT id, stream_id, 1, type, occurred_at, data::json
 FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[])
     WITH ORDINALITY AS e(id, stream_id, type, occurred_at, data, ord)
 ORDER BY ord`
-	appendNewSQL     = appendNewValues
-	appendNewSkipSQL = appendNewValues + `
+	appendNewSkipSQL = appendNewSQL + `
 ON CONFLICT DO NOTHING
 RETURNING stream_id`
 )
