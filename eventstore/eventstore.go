@@ -46,6 +46,7 @@ type NewEvent struct {
 	Type       string
 	OccurredAt time.Time
 	Data       []byte // JSON
+	Metadata   []byte // JSON about the event (who asked); nil for none
 }
 
 // Event is a stored event.
@@ -57,6 +58,7 @@ type Event struct {
 	Type       string
 	OccurredAt time.Time
 	Data       []byte // JSON
+	Metadata   []byte // JSON, or nil when the event was stored without
 	Cursor     Cursor // where a subscription that handled this event resumes
 }
 

@@ -49,6 +49,7 @@ func (s *Store) add(streamID string, e eventstore.NewEvent) {
 		Type:       e.Type,
 		OccurredAt: normalTime(e.OccurredAt),
 		Data:       bytes.Clone(e.Data),
+		Metadata:   bytes.Clone(e.Metadata),
 		Cursor:     eventstore.Cursor{Tx: s.tx, Position: pos},
 	})
 	s.streams[streamID] = append(s.streams[streamID], len(s.log)-1)
@@ -64,6 +65,7 @@ func normalTime(t time.Time) time.Time {
 func (s *Store) event(i int) eventstore.Event {
 	e := s.log[i]
 	e.Data = bytes.Clone(e.Data)
+	e.Metadata = bytes.Clone(e.Metadata)
 	return e
 }
 

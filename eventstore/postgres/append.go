@@ -28,10 +28,10 @@ CROSS JOIN LATERAL (SELECT version FROM events WHERE stream_id = s.id ORDER BY v
 
 // ORDER BY ord: identity values follow the order of the rows, so positions
 // follow versions.
-const insertSQL = `INSERT INTO events (id, stream_id, version, type, occurred_at, data)
-SELECT id, stream_id, version, type, occurred_at, data::json
-FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::timestamptz[], $6::text[])
-    WITH ORDINALITY AS e(id, stream_id, version, type, occurred_at, data, ord)
+const insertSQL = `INSERT INTO events (id, stream_id, version, type, occurred_at, data, metadata)
+SELECT id, stream_id, version, type, occurred_at, data::json, NULLIF(metadata, '')::json
+FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::timestamptz[], $6::text[], $7::text[])
+    WITH ORDINALITY AS e(id, stream_id, version, type, occurred_at, data, metadata, ord)
 ORDER BY ord
 RETURNING transaction_id::text, position`
 
@@ -167,7 +167,7 @@ func versions(ctx context.Context, q querier, appends []eventstore.Append) (map[
 
 // rows are the columns of the events to insert, one array per column.
 type rows struct {
-	ids, streams, types, data []string
+	ids, streams, types, data, metadata []string
 	versions                  []int64
 	times                     []time.Time
 }
@@ -198,11 +198,12 @@ func (r *rows) add(streamID string, version int64, e eventstore.NewEvent) {
 	r.types = append(r.types, e.Type)
 	r.times = append(r.times, e.OccurredAt)
 	r.data = append(r.data, string(e.Data))
+	r.metadata = append(r.metadata, string(e.Metadata)) // "" is stored as NULL
 }
 
 // insert writes the rows and returns the cursor of the last one.
 func (r *rows) insert(ctx context.Context, tx pgx.Tx) (eventstore.Cursor, error) {
-	rs, err := tx.Query(ctx, insertSQL, r.ids, r.streams, r.versions, r.types, r.times, r.data)
+	rs, err := tx.Query(ctx, insertSQL, r.ids, r.streams, r.versions, r.types, r.times, r.data, r.metadata)
 	if err != nil {
 		return eventstore.Cursor{}, err
 	}

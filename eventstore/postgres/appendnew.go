@@ -16,10 +16,10 @@ import (
 // NOTHING, whose speculative insertion costs Postgres about half as much
 // again per row.
 const (
-	appendNewSQL = `INSERT INTO events (id, stream_id, version, type, occurred_at, data)
-SELECT id, stream_id, 1, type, occurred_at, data::json
-FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[])
-    WITH ORDINALITY AS e(id, stream_id, type, occurred_at, data, ord)
+	appendNewSQL = `INSERT INTO events (id, stream_id, version, type, occurred_at, data, metadata)
+SELECT id, stream_id, 1, type, occurred_at, data::json, NULLIF(metadata, '')::json
+FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[])
+    WITH ORDINALITY AS e(id, stream_id, type, occurred_at, data, metadata, ord)
 ORDER BY ord`
 	appendNewSkipSQL = appendNewSQL + `
 ON CONFLICT DO NOTHING
@@ -40,7 +40,7 @@ func (s *Store) AppendNew(ctx context.Context, appends []eventstore.Append) ([]s
 	for _, a := range appends {
 		r.add(a.StreamID, 1, a.Events[0])
 	}
-	args := []any{r.ids, r.streams, r.types, r.times, r.data}
+	args := []any{r.ids, r.streams, r.types, r.times, r.data, r.metadata}
 	// Most calls start only new streams (a fan-out skips the users its read
 	// model knows were notified), so the plain insert is tried first.
 	_, err := s.pool.Exec(ctx, appendNewSQL, args...)

@@ -16,7 +16,7 @@ import (
 // columns name transaction_id::text "transaction_id": an ORDER BY must say
 // events.transaction_id, or it sorts by that text (slowly, and wrongly once
 // the ids grow a digit).
-const columns = `transaction_id::text, position, id, stream_id, version, type, occurred_at, data`
+const columns = `transaction_id::text, position, id, stream_id, version, type, occurred_at, data, metadata`
 
 // readable keeps the rows of transactions older than every open one: no
 // transaction that can still commit will add a row before them in log order.
@@ -139,7 +139,7 @@ func (s *Store) query(ctx context.Context, sql string, args ...any) ([]eventstor
 func scanEvent(row pgx.CollectableRow) (eventstore.Event, error) {
 	var e eventstore.Event
 	var txid string
-	err := row.Scan(&txid, &e.Position, &e.ID, &e.StreamID, &e.Version, &e.Type, &e.OccurredAt, &e.Data)
+	err := row.Scan(&txid, &e.Position, &e.ID, &e.StreamID, &e.Version, &e.Type, &e.OccurredAt, &e.Data, &e.Metadata)
 	if err != nil {
 		return e, err
 	}

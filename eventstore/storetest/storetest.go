@@ -35,6 +35,7 @@ func Run(t *testing.T, newStore func(t *testing.T) eventstore.Store) {
 		{"PartlyRepeatedIDs", testPartlyRepeated},
 		{"InvalidArguments", testInvalid},
 		{"BytesAreCopied", testCopies},
+		{"Metadata", testMetadata},
 		{"AppendNew", testAppendNew},
 		{"AppendNewMany", testAppendNewMany},
 		{"ReadAll", testReadAll},
