@@ -168,8 +168,8 @@ func versions(ctx context.Context, q querier, appends []eventstore.Append) (map[
 // rows are the columns of the events to insert, one array per column.
 type rows struct {
 	ids, streams, types, data, metadata []string
-	versions                  []int64
-	times                     []time.Time
+	versions                            []int64
+	times                               []time.Time
 }
 
 // plan checks the expected versions and numbers the events. A stream
