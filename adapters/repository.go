@@ -7,6 +7,8 @@ import (
 	"fmt"
 
 	"github.com/dgraph-io/ristretto/v2"
+	"github.com/segmentio/encoding/json"
+
 	"github.com/flashpromo/flashpromo/adapters/codec"
 	"github.com/flashpromo/flashpromo/app"
 	"github.com/flashpromo/flashpromo/domain"
@@ -101,17 +103,19 @@ func load[A app.Aggregate](ctx context.Context, r *Repository, stream string, ca
 // Save appends every aggregate's changes in one atomic append.
 func (r *Repository) Save(ctx context.Context, aggregates ...app.Aggregate) (eventstore.Cursor, error) {
 	now := r.clock.Now()
+	meta := metadata{}
 	var appends []eventstore.Append
 	for _, a := range aggregates {
 		if len(a.Changes()) == 0 {
 			continue
 		}
 		events := make([]eventstore.NewEvent, 0, len(a.Changes()))
-		for _, c := range a.Changes() {
+		for i, c := range a.Changes() {
 			e, err := codec.Encode(c, now)
 			if err != nil {
 				return eventstore.Cursor{}, err
 			}
+			e.Metadata = meta.of(app.ChangeActor(ctx, a, i))
 			events = append(events, e)
 		}
 		appends = append(appends, eventstore.Append{StreamID: streamOf(a), Expected: a.Version(), Events: events})
@@ -142,11 +146,13 @@ func (r *Repository) Save(ctx context.Context, aggregates ...app.Aggregate) (eve
 func (r *Repository) Notify(ctx context.Context, ns []domain.NotificationSent) ([]domain.NotificationSent, error) {
 	appends := make([]eventstore.Append, len(ns))
 	byStream := make(map[string]domain.NotificationSent, len(ns))
+	meta := metadata{}.of(app.ActorOf(ctx))
 	for i, n := range ns {
 		e, err := codec.EncodeWithID(n.NotificationID, n, n.SentAt)
 		if err != nil {
 			return nil, err
 		}
+		e.Metadata = meta
 		stream := NotificationStream(n.Day, n.UserID)
 		appends[i] = eventstore.Append{StreamID: stream, Expected: eventstore.NoStream, Events: []eventstore.NewEvent{e}}
 		if _, dup := byStream[stream]; !dup {
@@ -183,4 +189,23 @@ func unavailable(err error) error {
 		return err // ours, not the database's
 	}
 	return fmt.Errorf("%w: %v", app.ErrUnavailable, err)
+}
+
+// metadata encodes who asked, once per actor of a save.
+type metadata map[app.Actor][]byte
+
+func (m metadata) of(a app.Actor) []byte {
+	if b, ok := m[a]; ok {
+		return b
+	}
+	b, err := json.Marshal(struct {
+		Actor     string `json:"actor"`
+		Role      string `json:"role"`
+		RequestID string `json:"request_id,omitempty"`
+	}{a.ID, a.Role, a.RequestID})
+	if err != nil { // three strings always encode
+		panic(err)
+	}
+	m[a] = b
+	return b
 }

@@ -26,6 +26,7 @@ type promoCommand struct {
 	// The batch's bookkeeping, written by the batch only.
 	extras   []Aggregate // other aggregates it changed
 	recorded bool        // its decision recorded events
+	changed  int         // the promo's changes once it was decided
 	dirty    bool        // decided on events of its batch not stored yet
 	settled  bool        // answered already
 
@@ -184,7 +185,7 @@ func (a *App) runBatch(id string, batch []*promoCommand) {
 				changed = append(changed, c.extras...)
 			}
 		}
-		cur, err = a.repo.Save(ctx, changed...)
+		cur, err = a.repo.Save(withBatchActors(ctx, p, live), changed...)
 		saveErr = err != nil
 		return err
 	})
@@ -245,6 +246,7 @@ next:
 				continue next
 			}
 			c.err, c.recorded, c.dirty, c.extras = err, recorded, dirty, nil
+			c.changed = len(p.Changes())
 			if err == nil {
 				for _, ag := range changed {
 					if ag != Aggregate(p) {

@@ -15,9 +15,10 @@ type Envelope struct {
 	Type       string          `json:"type"`
 	OccurredAt time.Time       `json:"occurred_at"`
 	Data       json.RawMessage `json:"data"`
+	Metadata   json.RawMessage `json:"metadata,omitempty"` // who asked; absent on old events
 }
 
 // Envelope wraps the event for analysts.
 func (e Event) Envelope() Envelope {
-	return Envelope{e.ID, e.StreamID, e.Version, e.Position, e.Type, e.OccurredAt, json.RawMessage(e.Data)}
+	return Envelope{e.ID, e.StreamID, e.Version, e.Position, e.Type, e.OccurredAt, json.RawMessage(e.Data), json.RawMessage(e.Metadata)}
 }

@@ -3,7 +3,7 @@
 package ports
 
 import (
-	"crypto/subtle"
+	"log/slog"
 	"net/http"
 	_ "net/http/pprof" // registers /debug/pprof on the default mux
 	"strconv"
@@ -15,57 +15,69 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/flashpromo/flashpromo/app"
+	"github.com/flashpromo/flashpromo/ports/auth"
 )
 
 // HTTPConfig is what the HTTP port needs besides the application.
 type HTTPConfig struct {
-	AdminToken  string
+	Verifier    *auth.Verifier
 	ReserveRate float64 // reservation attempts a second per user
 	Registry    *prometheus.Registry
+	Log         *slog.Logger
 }
 
 // Server speaks the contract of API.md.
 type Server struct {
-	app     app.Application
-	limiter *userLimiter
-	visible visibleEncoder
+	app      app.Application
+	verifier *auth.Verifier
+	limiter  *userLimiter
+	visible  visibleEncoder
 }
 
-// NewHTTPHandler builds the Echo router for the whole contract.
+// NewHTTPHandler builds the Echo router for the whole contract. Each route
+// names who may call it: the table of API.md's "Who may call what".
 func NewHTTPHandler(a app.Application, cfg HTTPConfig) *echo.Echo {
-	s := &Server{app: a, limiter: newUserLimiter(cfg.ReserveRate)}
+	s := &Server{app: a, verifier: cfg.Verifier, limiter: newUserLimiter(cfg.ReserveRate)}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler
-	e.Use(middleware.Recover(), requestMetrics(cfg.Registry))
-	admin := adminOnly(cfg.AdminToken)
+	e.Use(requestID, requestLog(cfg.Log), requestMetrics(cfg.Registry), middleware.Recover())
 
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})))
 
+	var (
+		marketplace = s.guard(roles(auth.Admin, auth.Marketplace))
+		userOrOwner = s.guard(selfOr(auth.Admin, auth.Marketplace))
+		shopper     = s.guard(roles(auth.Admin, auth.Client))
+		store       = s.guard(roles(auth.Admin, auth.Store))
+		analyst     = s.guard(roles(auth.Admin, auth.Analyst))
+		admin       = s.guard(roles(auth.Admin))
+		anyone      = s.guard(anyCaller)
+	)
 	v1 := e.Group("/v1")
-	v1.PUT("/users/:user_id", s.putUser, admin)
-	v1.POST("/users/batch", s.postUsers, admin)
-	v1.PUT("/users/:user_id/location", s.putLocation)
-	v1.POST("/users/:user_id/purchases", s.postPurchase, admin)
-	v1.GET("/users/:user_id", s.getUser)
-	v1.GET("/users/:user_id/promos", s.getUserPromos)
-	v1.GET("/users/:user_id/notifications", s.getNotifications)
+	v1.PUT("/users/:user_id", s.putUser, marketplace)
+	v1.POST("/users/batch", s.postUsers, marketplace)
+	v1.PUT("/users/:user_id/location", s.putLocation, userOrOwner)
+	v1.POST("/users/:user_id/purchases", s.postPurchase, marketplace)
+	v1.GET("/users/:user_id", s.getUser, userOrOwner)
+	v1.GET("/users/:user_id/promos", s.getUserPromos, userOrOwner)
+	v1.GET("/users/:user_id/notifications", s.getNotifications, userOrOwner)
 
-	v1.POST("/promos", s.postPromo, admin)
-	v1.GET("/promos", s.getPromos, admin)
-	v1.GET("/promos/:promo_id", s.getPromo)
-	v1.POST("/promos/:promo_id/cancel", s.cancelPromo, admin)
-	v1.POST("/promos/:promo_id/reservations", s.postReservation)
+	v1.POST("/promos", s.postPromo, store)
+	v1.GET("/promos", s.getPromos, store)
+	v1.GET("/promos/:promo_id", s.getPromo, anyone)
+	v1.POST("/promos/:promo_id/cancel", s.cancelPromo, store)
+	v1.POST("/promos/:promo_id/reservations", s.postReservation, shopper)
 
-	v1.GET("/reservations/:reservation_id", s.getReservation)
-	v1.POST("/reservations/:reservation_id/purchase", s.purchase)
-	v1.DELETE("/reservations/:reservation_id", s.release)
+	v1.GET("/reservations/:reservation_id", s.getReservation, shopper)
+	v1.POST("/reservations/:reservation_id/purchase", s.purchase, shopper)
+	v1.DELETE("/reservations/:reservation_id", s.release, shopper)
 
-	v1.GET("/events", s.getEvents, admin)
-	e.GET("/debug/pprof/*", echo.WrapHandler(http.DefaultServeMux), admin) // profiles, for the operators only
-	v1.GET("/admin/projections", s.getProjections, admin)
+	v1.GET("/events", s.getEvents, analyst)
+	v1.GET("/admin/projections", s.getProjections, analyst)
 	v1.POST("/admin/projections/:name/rebuild", s.rebuild, admin)
+	e.GET("/debug/pprof/*", echo.WrapHandler(http.DefaultServeMux), admin) // profiles, for the operators only
 	return e
 }
 
@@ -79,20 +91,6 @@ func NewHTTPServer(addr string, h http.Handler) *http.Server {
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       120 * time.Second,
-	}
-}
-
-// adminOnly checks the bearer token, in constant time, before the body is read.
-func adminOnly(token string) echo.MiddlewareFunc {
-	want := []byte("Bearer " + token)
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			got := []byte(c.Request().Header.Get(echo.HeaderAuthorization))
-			if token == "" || subtle.ConstantTimeCompare(got, want) != 1 {
-				return problem(http.StatusUnauthorized, "unauthorized", "missing or wrong bearer token")
-			}
-			return next(c)
-		}
 	}
 }
 

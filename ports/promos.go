@@ -10,6 +10,7 @@ import (
 
 	"github.com/flashpromo/flashpromo/app"
 	"github.com/flashpromo/flashpromo/domain"
+	"github.com/flashpromo/flashpromo/ports/auth"
 )
 
 type promoRequest struct {
@@ -102,6 +103,11 @@ func (s *Server) postPromo(c echo.Context) error {
 	if err := decode(c, &req); err != nil {
 		return err
 	}
+	if req.Store != nil {
+		if err := ownStore(c, req.Store.ID); err != nil {
+			return err
+		}
+	}
 	spec, err := req.spec()
 	if err != nil {
 		return err
@@ -133,14 +139,19 @@ func (s *Server) getPromos(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := make([]promoJSON, len(ps))
-	for i, p := range ps {
-		out[i] = promoOut(p)
+	out := make([]promoJSON, 0, len(ps))
+	for _, p := range ps {
+		if ownStore(c, p.Store.ID) == nil { // a store lists its own promos only
+			out = append(out, promoOut(p))
+		}
 	}
 	return c.JSON(http.StatusOK, map[string][]promoJSON{"promos": out})
 }
 
 func (s *Server) cancelPromo(c echo.Context) error {
+	if err := s.promoOfOwnStore(c, c.Param("promo_id")); err != nil {
+		return err
+	}
 	p, err := s.app.Commands.CancelPromo.Handle(c.Request().Context(), app.CancelPromo{ID: c.Param("promo_id")})
 	if err != nil {
 		return err
@@ -155,4 +166,17 @@ func (s *Server) cancelPromo(c echo.Context) error {
 func idempotentID(key string) string {
 	sum := sha256.Sum256([]byte(key))
 	return "idem-" + hex.EncodeToString(sum[:12])
+}
+
+// promoOfOwnStore refuses a store caller acting on another store's promo;
+// other callers pass without a look.
+func (s *Server) promoOfOwnStore(c echo.Context, id string) error {
+	if callerOf(c).role != auth.Store {
+		return nil
+	}
+	p, err := s.app.Queries.Promo.Handle(c.Request().Context(), app.GetPromo{ID: id})
+	if err != nil {
+		return err
+	}
+	return ownStore(c, p.Store.ID)
 }

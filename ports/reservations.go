@@ -28,18 +28,15 @@ type ownerRequest struct {
 }
 
 func (s *Server) postReservation(c echo.Context) error {
-	var req ownerRequest
-	if err := decode(c, &req); err != nil {
+	user, err := s.actor(c)
+	if err != nil {
 		return err
 	}
-	if req.UserID == "" {
-		return required("user_id")
-	}
-	if wait, ok := s.limiter.allow(req.UserID); !ok {
+	if wait, ok := s.limiter.allow(user); !ok {
 		c.Response().Header().Set("Retry-After", wait)
 		return problem(http.StatusTooManyRequests, "rate_limited", "too many reservation attempts, retry later")
 	}
-	r, err := s.app.Commands.Reserve.Handle(c.Request().Context(), app.Reserve{PromoID: c.Param("promo_id"), UserID: req.UserID})
+	r, err := s.app.Commands.Reserve.Handle(c.Request().Context(), app.Reserve{PromoID: c.Param("promo_id"), UserID: user})
 	if err != nil {
 		return err
 	}
@@ -51,21 +48,18 @@ func (s *Server) postReservation(c echo.Context) error {
 }
 
 func (s *Server) purchase(c echo.Context) error {
-	var req ownerRequest
-	if err := decode(c, &req); err != nil {
+	user, err := s.actor(c)
+	if err != nil {
 		return err
 	}
-	if req.UserID == "" {
-		return required("user_id")
-	}
-	cmd := app.Purchase{ReservationID: c.Param("reservation_id"), UserID: req.UserID}
+	cmd := app.Purchase{ReservationID: c.Param("reservation_id"), UserID: user}
 	return reservationResult(c)(s.app.Commands.Purchase.Handle(c.Request().Context(), cmd))
 }
 
 func (s *Server) release(c echo.Context) error {
-	user := c.QueryParam("user_id")
-	if user == "" {
-		return required("user_id")
+	user, err := actingUser(c, c.QueryParam("user_id"))
+	if err != nil {
+		return err
 	}
 	cmd := app.Release{ReservationID: c.Param("reservation_id"), UserID: user}
 	return reservationResult(c)(s.app.Commands.Release.Handle(c.Request().Context(), cmd))
@@ -73,7 +67,23 @@ func (s *Server) release(c echo.Context) error {
 
 func (s *Server) getReservation(c echo.Context) error {
 	q := app.GetReservation{ID: c.Param("reservation_id")}
-	return reservationResult(c)(s.app.Queries.Reservation.Handle(c.Request().Context(), q))
+	r, err := s.app.Queries.Reservation.Handle(c.Request().Context(), q)
+	if err == nil {
+		err = mayRead(c, r.UserID)
+	}
+	return reservationResult(c)(r, err)
+}
+
+// actor reads the body of a reservation command, {"user_id"} with the id
+// optional for a client, and says which user the command acts for.
+func (s *Server) actor(c echo.Context) (string, error) {
+	var req ownerRequest
+	if c.Request().ContentLength != 0 { // no body at all is a client acting as itself
+		if err := decode(c, &req); err != nil {
+			return "", err
+		}
+	}
+	return actingUser(c, req.UserID)
 }
 
 func reservationResult(c echo.Context) func(app.ReservationView, error) error {

@@ -21,11 +21,14 @@ import (
 	"github.com/flashpromo/flashpromo/adapters/outbox"
 	"github.com/flashpromo/flashpromo/eventstore"
 	"github.com/flashpromo/flashpromo/eventstore/postgres"
+	"github.com/flashpromo/flashpromo/ports/auth"
 )
 
 // loader drives a running server for the load scenarios of BENCHMARKS.md.
 type loader struct {
 	admin
+	jwtSecret   string   // mints each user's own token; without it, the admin token acts for them
+	tokens      sync.Map // user id -> "Bearer <token>"
 	concurrency int
 	run         string // prefix of this run's ids, so runs do not collide
 	client      *http.Client
@@ -40,6 +43,7 @@ func benchCommand() *cobra.Command {
 	bench := &cobra.Command{Use: "bench", Short: "Load a running server and print figures (see BENCHMARKS.md)"}
 	fs := bench.PersistentFlags()
 	l.admin.flags(fs, "http://127.0.0.1:8080")
+	fs.StringVar(&l.jwtSecret, "jwt-secret", os.Getenv("FLASHPROMO_JWT_SECRET"), "the server's JWT secret, to call as each user with a token of its own (FLASHPROMO_JWT_SECRET)")
 	fs.IntVar(&l.concurrency, "concurrency", 64, "connections at once")
 	fs.StringVar(&l.run, "run", "", "prefix of this run's ids (default: the time)")
 	bench.PersistentPreRun = func(cmd *cobra.Command, _ []string) {
@@ -84,8 +88,9 @@ func benchCommand() *cobra.Command {
 	return bench
 }
 
-// call sends a JSON request and decodes the reply into out (when not nil).
-func (l *loader) call(ctx context.Context, method, path string, body, out any, admin bool) (int, error) {
+// call sends a JSON request as user (the operator when ""), and decodes the
+// reply into out (when not nil).
+func (l *loader) call(ctx context.Context, method, path string, body, out any, user string) (int, error) {
 	var rd io.Reader
 	if body != nil {
 		data, err := json.Marshal(body)
@@ -99,9 +104,11 @@ func (l *loader) call(ctx context.Context, method, path string, body, out any, a
 		return 0, err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	if admin {
-		req.Header.Set("Authorization", "Bearer "+l.token)
+	credential, err := l.credential(user)
+	if err != nil {
+		return 0, err
 	}
+	req.Header.Set("Authorization", credential)
 	res, err := l.client.Do(req)
 	if err != nil {
 		return 0, err
@@ -115,6 +122,23 @@ func (l *loader) call(ctx context.Context, method, path string, body, out any, a
 		return res.StatusCode, fmt.Errorf("%s %s: %d %s", method, path, res.StatusCode, data)
 	}
 	return res.StatusCode, json.Unmarshal(data, out)
+}
+
+// credential is the Authorization header of a request as user: the user's
+// own token, minted once, when the secret is known.
+func (l *loader) credential(user string) (string, error) {
+	if user == "" || l.jwtSecret == "" {
+		return "Bearer " + l.admin.credential(), nil
+	}
+	if t, ok := l.tokens.Load(user); ok {
+		return t.(string), nil
+	}
+	t, err := auth.Mint(l.jwtSecret, auth.Token{Subject: user, IssuedAt: time.Now(), TTL: 24 * time.Hour})
+	if err != nil {
+		return "", err
+	}
+	l.tokens.Store(user, "Bearer "+t)
+	return "Bearer " + t, nil
 }
 
 // around is a point less than maxM metres from the centre.
@@ -141,7 +165,7 @@ func (l *loader) seedUsers(ctx context.Context, n int, spreadM float64) error {
 			batch = append(batch, map[string]any{"user_id": l.user(i), "registered_at": registered, "location": around(r, spreadM)})
 		}
 		var ok map[string]int
-		if _, err := l.call(ctx, http.MethodPost, "/v1/users/batch", map[string]any{"users": batch}, &ok, true); err != nil {
+		if _, err := l.call(ctx, http.MethodPost, "/v1/users/batch", map[string]any{"users": batch}, &ok, ""); err != nil {
 			return err
 		}
 		fmt.Fprintf(l.out, "seeded %d/%d users (%.0f/s)\n", from+len(batch), n, float64(from+len(batch))/time.Since(start).Seconds())
@@ -166,7 +190,7 @@ func (l *loader) promo(ctx context.Context, id string, loc map[string]float64, s
 		"stock":         stock,
 	}
 	var created map[string]any
-	_, err := l.call(ctx, http.MethodPost, "/v1/promos", body, &created, true)
+	_, err := l.call(ctx, http.MethodPost, "/v1/promos", body, &created, "")
 	return err
 }
 
@@ -204,7 +228,7 @@ func (l *loader) serverFanout(ctx context.Context, users int) (float64, time.Tim
 	var said time.Time
 	for {
 		var p struct{ Notifications struct{ Sent int } }
-		code, err := l.call(ctx, http.MethodGet, "/v1/promos/"+id, nil, &p, false)
+		code, err := l.call(ctx, http.MethodGet, "/v1/promos/"+id, nil, &p, "")
 		if err != nil && code != http.StatusNotFound { // 404: the read model has not seen the promo yet
 			return 0, starts, err
 		}
@@ -322,7 +346,7 @@ func (l *loader) reserve(ctx context.Context, users, stock, requests int) error 
 		return err
 	}
 	codes, lat, took, err := l.hammer(ctx, requests, func(i int) (int, error) {
-		return l.call(ctx, http.MethodPost, "/v1/promos/"+id+"/reservations", map[string]string{"user_id": l.user(i % users)}, nil, false)
+		return l.call(ctx, http.MethodPost, "/v1/promos/"+id+"/reservations", map[string]string{"user_id": l.user(i % users)}, nil, l.user(i%users))
 	})
 	if err != nil {
 		return err
@@ -333,7 +357,7 @@ func (l *loader) reserve(ctx context.Context, users, stock, requests int) error 
 	var p struct {
 		Stock struct{ Total, Held, Sold int }
 	}
-	if _, err := l.call(ctx, http.MethodGet, "/v1/promos/"+id, nil, &p, false); err != nil {
+	if _, err := l.call(ctx, http.MethodGet, "/v1/promos/"+id, nil, &p, ""); err != nil {
 		return err
 	}
 	fmt.Fprintf(l.out, "  promo stock: %+v\n", p.Stock)
@@ -368,7 +392,8 @@ func (l *loader) query(ctx context.Context, users, promos int, spreadM float64, 
 	ctx, cancel := context.WithTimeout(ctx, duration)
 	defer cancel()
 	codes, lat, took, _ := l.hammer(ctx, math.MaxInt, func(i int) (int, error) {
-		return l.call(ctx, http.MethodGet, "/v1/users/"+l.user(rand.IntN(users))+"/promos", nil, nil, false)
+		user := l.user(rand.IntN(users))
+		return l.call(ctx, http.MethodGet, "/v1/users/"+user+"/promos", nil, nil, user)
 	})
 	n := 0
 	for code, c := range codes {

@@ -22,6 +22,7 @@ type config struct {
 	KafkaPartitions   int
 	FanoutShards      int // parts of one promo's fan-out the instances share
 	AdminToken        string
+	Auth              authConfig
 	HoldTTL           time.Duration
 	Timezone          string
 	ReserveRate       float64
@@ -35,6 +36,11 @@ type config struct {
 	tracer pgx.QueryTracer // sees every database query (tests count them)
 }
 
+// authConfig is how users' JWTs are verified (API.md v1.1).
+type authConfig struct {
+	JWTSecret, JWKSURL, JWKSFile, Issuer, Audience string
+}
+
 // envOf maps each flag to its variable.
 var envOf = map[string]string{
 	"http-addr":              "FLASHPROMO_HTTP_ADDR",
@@ -44,6 +50,11 @@ var envOf = map[string]string{
 	"kafka-partitions":       "FLASHPROMO_KAFKA_PARTITIONS",
 	"fanout-shards":          "FLASHPROMO_FANOUT_SHARDS",
 	"admin-token":            "FLASHPROMO_ADMIN_TOKEN",
+	"jwt-secret":             "FLASHPROMO_JWT_SECRET",
+	"jwks-url":               "FLASHPROMO_JWKS_URL",
+	"jwks-file":              "FLASHPROMO_JWKS_FILE",
+	"jwt-issuer":             "FLASHPROMO_JWT_ISSUER",
+	"jwt-audience":           "FLASHPROMO_JWT_AUDIENCE",
 	"hold-ttl":               "FLASHPROMO_HOLD_TTL",
 	"timezone":               "FLASHPROMO_TIMEZONE",
 	"reserve-rate":           "FLASHPROMO_RESERVE_RATE",
@@ -73,7 +84,8 @@ func (c *config) flags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.KafkaEmbeddedAddr, "kafka-embedded-addr", c.KafkaEmbeddedAddr, "address of the embedded Kafka-protocol broker")
 	fs.IntVar(&c.KafkaPartitions, "kafka-partitions", c.KafkaPartitions, "partitions of the topics created on start")
 	fs.IntVar(&c.FanoutShards, "fanout-shards", c.FanoutShards, "shards of one promo's fan-out, shared by the instances over Kafka")
-	fs.StringVar(&c.AdminToken, "admin-token", c.AdminToken, "bearer token of the admin endpoints; random when empty")
+	fs.StringVar(&c.AdminToken, "admin-token", c.AdminToken, "the operator's bearer token (every role); random when empty")
+	c.Auth.flags(fs)
 	fs.DurationVar(&c.HoldTTL, "hold-ttl", c.HoldTTL, "how long a reservation holds a unit")
 	fs.StringVar(&c.Timezone, "timezone", c.Timezone, "IANA zone whose calendar day bounds one notification a user a day")
 	fs.Float64Var(&c.ReserveRate, "reserve-rate", c.ReserveRate, "reservation attempts a second allowed to one user")
@@ -101,6 +113,16 @@ func applyEnv(fs *pflag.FlagSet) error {
 	return err
 }
 
+// flags are the settings of users' JWTs; secrets are better given by
+// their variables than on a command line, where ps shows them.
+func (a *authConfig) flags(fs *pflag.FlagSet) {
+	fs.StringVar(&a.JWTSecret, "jwt-secret", a.JWTSecret, "HS256 secret of users' JWTs (prefer FLASHPROMO_JWT_SECRET)")
+	fs.StringVar(&a.JWKSURL, "jwks-url", a.JWKSURL, "URL of the identity provider's JWK Set (RS256, ES256, EdDSA)")
+	fs.StringVar(&a.JWKSFile, "jwks-file", a.JWKSFile, "file holding a JWK Set, read at start")
+	fs.StringVar(&a.Issuer, "jwt-issuer", a.Issuer, "required iss of JWTs, when set")
+	fs.StringVar(&a.Audience, "jwt-audience", a.Audience, "required aud of JWTs, when set")
+}
+
 func (c *config) validate() error {
 	switch {
 	case c.HoldTTL <= 0:
@@ -111,6 +133,8 @@ func (c *config) validate() error {
 		return fmt.Errorf("reserve rate must be positive, got %g", c.ReserveRate)
 	case c.SnapshotInterval < 0 || c.SnapshotEvents < 0:
 		return fmt.Errorf("snapshot interval and events must not be negative")
+	case c.Auth.JWKSURL != "" && c.Auth.JWKSFile != "":
+		return fmt.Errorf("set a JWKS URL or a JWKS file, not both")
 	case c.Rules.NewUserDays < 0 || c.Rules.FrequentMinPurchases < 1 || c.Rules.FrequentWindowDays < 1:
 		return fmt.Errorf("segment rules out of range: %+v", c.Rules)
 	}

@@ -79,9 +79,9 @@ func TestContractRadius(t *testing.T) {
 			t.Errorf("%s sees %v, want %s", user, got, want)
 		}
 	}
-	a.refuse(http.StatusForbidden, "not_eligible", "POST", "/v1/promos/r-short/reservations", map[string]any{"user_id": "near"}, ctPublic)
-	a.expect(http.StatusCreated, "POST", "/v1/promos/r-long/reservations", map[string]any{"user_id": "near"}, ctPublic)
-	a.expect(http.StatusCreated, "POST", "/v1/promos/r-max/reservations", map[string]any{"user_id": "far"}, ctPublic)
+	a.refuse(http.StatusForbidden, "not_eligible", "POST", "/v1/promos/r-short/reservations", map[string]any{"user_id": "near"}, ctAdmin)
+	a.expect(http.StatusCreated, "POST", "/v1/promos/r-long/reservations", map[string]any{"user_id": "near"}, ctAdmin)
+	a.expect(http.StatusCreated, "POST", "/v1/promos/r-max/reservations", map[string]any{"user_id": "far"}, ctAdmin)
 }
 
 // TestContractHoldTTLIsConfigured: expires_at = now + FLASHPROMO_HOLD_TTL,
@@ -90,7 +90,7 @@ func TestContractHoldTTLIsConfigured(t *testing.T) {
 	a := ctStart(t, func(c *config) { c.HoldTTL = 5 * time.Minute })
 	a.register("ana", 72*time.Hour, near)
 	a.activePromo("p", "p", 1)
-	r := a.expect(http.StatusCreated, "POST", "/v1/promos/p/reservations", map[string]any{"user_id": "ana"}, ctPublic)
+	r := a.expect(http.StatusCreated, "POST", "/v1/promos/p/reservations", map[string]any{"user_id": "ana"}, ctAdmin)
 	id := r.Body["id"].(string)
 	if got, want := ctParseTime(t, r.Body["expires_at"]), a.now().Add(5*time.Minute); !got.Equal(want) {
 		t.Errorf("expires_at = %v, want %v", got, want)

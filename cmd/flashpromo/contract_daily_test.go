@@ -92,11 +92,11 @@ func TestContractNotificationFollowsLocationAtActivation(t *testing.T) {
 	a.register("moves-out", 72*time.Hour, near)
 	a.register("stays", 72*time.Hour, near)
 	a.createPromo("p", promoBody(t0.Add(time.Minute), t0.Add(time.Hour), 5))
-	u := a.expect(http.StatusOK, "PUT", "/v1/users/moves-in/location", near, ctPublic).Body
+	u := a.expect(http.StatusOK, "PUT", "/v1/users/moves-in/location", near, ctAdmin).Body
 	if ctAt(u, "location.lat") != near["lat"] || ctAt(u, "location.lng") != near["lng"] {
 		t.Errorf("PUT location answered %v", u)
 	}
-	a.expect(http.StatusOK, "PUT", "/v1/users/moves-out/location", far, ctPublic)
+	a.expect(http.StatusOK, "PUT", "/v1/users/moves-out/location", far, ctAdmin)
 	a.advance(time.Minute)
 	a.untilSent("p", 2)
 	for user, want := range map[string]int{"moves-in": 1, "moves-out": 0, "stays": 1} {

@@ -59,7 +59,7 @@ func ctErrorServer(t *testing.T) (*ctAPI, string) {
 	a.register("bea", 72*time.Hour, near)
 	a.activePromo("live", "audifonos-xyz", 5)
 	a.untilSent("live", 2)
-	r := a.expect(http.StatusCreated, "POST", "/v1/promos/live/reservations", map[string]any{"user_id": "ana"}, ctPublic)
+	r := a.expect(http.StatusCreated, "POST", "/v1/promos/live/reservations", map[string]any{"user_id": "ana"}, ctAdmin)
 	return a, r.Body["id"].(string)
 }
 
@@ -170,48 +170,48 @@ func TestContractBadRequests(t *testing.T) {
 		{"user without registered_at", "PUT", "/v1/users/zed", map[string]any{"location": near}, ctAdmin, 400, "invalid_request", "registered_at"},
 		{"user with an unknown field", "PUT", "/v1/users/zed", ctSet(user(near), "email", "z@x"), ctAdmin, 400, "invalid_request", "email"},
 		{"user with an unknown nested field", "PUT", "/v1/users/zed", ctSet(user(near), "location.alt", 1), ctAdmin, 400, "invalid_request", "alt"},
-		{"location lat -91", "PUT", "/v1/users/ana/location", map[string]any{"lat": -91, "lng": 0}, ctPublic, 400, "invalid_request", "lat"},
-		{"location lng 180.5", "PUT", "/v1/users/ana/location", map[string]any{"lat": 0, "lng": 180.5}, ctPublic, 400, "invalid_request", "lng"},
-		{"location missing lat", "PUT", "/v1/users/ana/location", map[string]any{"lng": 0}, ctPublic, 400, "invalid_request", "lat"},
-		{"location lat a string", "PUT", "/v1/users/ana/location", map[string]any{"lat": "0", "lng": 0}, ctPublic, 400, "invalid_request", "lat"},
-		{"location with trailing data", "PUT", "/v1/users/ana/location", ctJSON(near, "]"), ctPublic, 400, "invalid_request", ""},
-		{"query lat 91", "GET", "/v1/users/ana/promos?lat=91&lng=0", nil, ctPublic, 400, "invalid_request", "lat"},
-		{"query lng -180.1", "GET", "/v1/users/ana/promos?lat=0&lng=-180.1", nil, ctPublic, 400, "invalid_request", "lng"},
-		{"query lat not a number", "GET", "/v1/users/ana/promos?lat=north&lng=0", nil, ctPublic, 400, "invalid_request", "lat"},
-		{"query lat NaN", "GET", "/v1/users/ana/promos?lat=NaN&lng=0", nil, ctPublic, 400, "invalid_request", "lat"},
-		{"query lng Inf", "GET", "/v1/users/ana/promos?lat=0&lng=Inf", nil, ctPublic, 400, "invalid_request", "lng"},
-		{"query lat without lng", "GET", "/v1/users/ana/promos?lat=19.43", nil, ctPublic, 400, "invalid_request", "lng"},
+		{"location lat -91", "PUT", "/v1/users/ana/location", map[string]any{"lat": -91, "lng": 0}, ctAdmin, 400, "invalid_request", "lat"},
+		{"location lng 180.5", "PUT", "/v1/users/ana/location", map[string]any{"lat": 0, "lng": 180.5}, ctAdmin, 400, "invalid_request", "lng"},
+		{"location missing lat", "PUT", "/v1/users/ana/location", map[string]any{"lng": 0}, ctAdmin, 400, "invalid_request", "lat"},
+		{"location lat a string", "PUT", "/v1/users/ana/location", map[string]any{"lat": "0", "lng": 0}, ctAdmin, 400, "invalid_request", "lat"},
+		{"location with trailing data", "PUT", "/v1/users/ana/location", ctJSON(near, "]"), ctAdmin, 400, "invalid_request", ""},
+		{"query lat 91", "GET", "/v1/users/ana/promos?lat=91&lng=0", nil, ctAdmin, 400, "invalid_request", "lat"},
+		{"query lng -180.1", "GET", "/v1/users/ana/promos?lat=0&lng=-180.1", nil, ctAdmin, 400, "invalid_request", "lng"},
+		{"query lat not a number", "GET", "/v1/users/ana/promos?lat=north&lng=0", nil, ctAdmin, 400, "invalid_request", "lat"},
+		{"query lat NaN", "GET", "/v1/users/ana/promos?lat=NaN&lng=0", nil, ctAdmin, 400, "invalid_request", "lat"},
+		{"query lng Inf", "GET", "/v1/users/ana/promos?lat=0&lng=Inf", nil, ctAdmin, 400, "invalid_request", "lng"},
+		{"query lat without lng", "GET", "/v1/users/ana/promos?lat=19.43", nil, ctAdmin, 400, "invalid_request", "lng"},
 		// Purchases of the marketplace.
 		{"purchase without purchased_at", "POST", "/v1/users/ana/purchases", map[string]any{"purchase_id": "x"}, ctAdmin, 400, "invalid_request", "purchased_at"},
 		{"purchase without purchase_id", "POST", "/v1/users/ana/purchases", map[string]any{"purchased_at": ctTime(t0)}, ctAdmin, 400, "invalid_request", "purchase_id"},
 		{"purchase of an unknown user", "POST", "/v1/users/zed/purchases", map[string]any{"purchase_id": "x", "purchased_at": ctTime(t0)}, ctAdmin, 404, "not_found", ""},
 		// Reservations.
-		{"reserve without user_id", "POST", "/v1/promos/live/reservations", map[string]any{}, ctPublic, 400, "invalid_request", "user_id"},
-		{"reserve with an unknown field", "POST", "/v1/promos/live/reservations", map[string]any{"user_id": "bea", "qty": 2}, ctPublic, 400, "invalid_request", "qty"},
-		{"reserve with malformed JSON", "POST", "/v1/promos/live/reservations", `{"user_id":`, ctPublic, 400, "invalid_request", ""},
-		{"purchase without user_id", "POST", "/v1/reservations/" + hold + "/purchase", map[string]any{}, ctPublic, 400, "invalid_request", "user_id"},
-		{"purchase with user_id a number", "POST", "/v1/reservations/" + hold + "/purchase", map[string]any{"user_id": 1}, ctPublic, 400, "invalid_request", "user_id"},
-		{"release without user_id", "DELETE", "/v1/reservations/" + hold, nil, ctPublic, 400, "invalid_request", "user_id"},
-		{"release by another user", "DELETE", "/v1/reservations/" + hold + "?user_id=bea", nil, ctPublic, 403, "not_owner", ""},
+		{"reserve without user_id", "POST", "/v1/promos/live/reservations", map[string]any{}, ctAdmin, 400, "invalid_request", "user_id"},
+		{"reserve with an unknown field", "POST", "/v1/promos/live/reservations", map[string]any{"user_id": "bea", "qty": 2}, ctAdmin, 400, "invalid_request", "qty"},
+		{"reserve with malformed JSON", "POST", "/v1/promos/live/reservations", `{"user_id":`, ctAdmin, 400, "invalid_request", ""},
+		{"purchase without user_id", "POST", "/v1/reservations/" + hold + "/purchase", map[string]any{}, ctAdmin, 400, "invalid_request", "user_id"},
+		{"purchase with user_id a number", "POST", "/v1/reservations/" + hold + "/purchase", map[string]any{"user_id": 1}, ctAdmin, 400, "invalid_request", "user_id"},
+		{"release without user_id", "DELETE", "/v1/reservations/" + hold, nil, ctAdmin, 400, "invalid_request", "user_id"},
+		{"release by another user", "DELETE", "/v1/reservations/" + hold + "?user_id=bea", nil, ctAdmin, 403, "not_owner", ""},
 		// Bodies over 1 MiB.
 		{"promo over 1 MiB", "POST", "/v1/promos", ctHuge(promoBody(t0, t0.Add(time.Hour), 1)), ctAdmin, 413, "payload_too_large", ""},
-		{"location over 1 MiB", "PUT", "/v1/users/ana/location", ctHuge(near), ctPublic, 413, "payload_too_large", ""},
-		{"reservation over 1 MiB", "POST", "/v1/promos/live/reservations", ctHuge(map[string]any{"user_id": "bea"}), ctPublic, 413, "payload_too_large", ""},
-		{"malformed and over 1 MiB", "POST", "/v1/promos/live/reservations", `{"user_id": "bea", ` + strings.Repeat("x", 1<<20), ctPublic, 413, "payload_too_large", ""},
-		{"not JSON and over 1 MiB", "PUT", "/v1/users/ana/location", "x" + strings.Repeat(" ", 1<<20), ctPublic, 413, "payload_too_large", ""},
-		{"whitespace over 1 MiB", "POST", "/v1/promos/live/reservations", `{"user_id": "bea"}` + strings.Repeat(" ", 1<<20), ctPublic, 413, "payload_too_large", ""},
+		{"location over 1 MiB", "PUT", "/v1/users/ana/location", ctHuge(near), ctAdmin, 413, "payload_too_large", ""},
+		{"reservation over 1 MiB", "POST", "/v1/promos/live/reservations", ctHuge(map[string]any{"user_id": "bea"}), ctAdmin, 413, "payload_too_large", ""},
+		{"malformed and over 1 MiB", "POST", "/v1/promos/live/reservations", `{"user_id": "bea", ` + strings.Repeat("x", 1<<20), ctAdmin, 413, "payload_too_large", ""},
+		{"not JSON and over 1 MiB", "PUT", "/v1/users/ana/location", "x" + strings.Repeat(" ", 1<<20), ctAdmin, 413, "payload_too_large", ""},
+		{"whitespace over 1 MiB", "POST", "/v1/promos/live/reservations", `{"user_id": "bea"}` + strings.Repeat(" ", 1<<20), ctAdmin, 413, "payload_too_large", ""},
 		// Unknown paths and wrong methods.
-		{"unknown path", "GET", "/v1/nothing-here", nil, ctPublic, 404, "not_found", ""},
-		{"unknown root path", "GET", "/nothing-here", nil, ctPublic, 404, "not_found", ""},
-		{"unknown path under a promo", "GET", "/v1/promos/live/nothing", nil, ctPublic, 404, "not_found", ""},
-		{"unknown version", "GET", "/v2/promos/live", nil, ctPublic, 404, "not_found", ""},
+		{"unknown path", "GET", "/v1/nothing-here", nil, ctAdmin, 404, "not_found", ""},
+		{"unknown root path", "GET", "/nothing-here", nil, ctAdmin, 404, "not_found", ""},
+		{"unknown path under a promo", "GET", "/v1/promos/live/nothing", nil, ctAdmin, 404, "not_found", ""},
+		{"unknown version", "GET", "/v2/promos/live", nil, ctAdmin, 404, "not_found", ""},
 		{"DELETE a promo", "DELETE", "/v1/promos/live", nil, ctAdmin, 405, "method_not_allowed", ""},
 		{"PATCH promos", "PATCH", "/v1/promos", nil, ctAdmin, 405, "method_not_allowed", ""},
-		{"GET reservations of a promo", "GET", "/v1/promos/live/reservations", nil, ctPublic, 405, "method_not_allowed", ""},
-		{"GET a purchase", "GET", "/v1/reservations/" + hold + "/purchase", nil, ctPublic, 405, "method_not_allowed", ""},
+		{"GET reservations of a promo", "GET", "/v1/promos/live/reservations", nil, ctAdmin, 405, "method_not_allowed", ""},
+		{"GET a purchase", "GET", "/v1/reservations/" + hold + "/purchase", nil, ctAdmin, 405, "method_not_allowed", ""},
 		{"POST a user", "POST", "/v1/users/ana", map[string]any{}, ctAdmin, 405, "method_not_allowed", ""},
 		{"GET cancel", "GET", "/v1/promos/live/cancel", nil, ctAdmin, 405, "method_not_allowed", ""},
-		{"POST healthz", "POST", "/healthz", nil, ctPublic, 405, "method_not_allowed", ""},
+		{"POST healthz", "POST", "/healthz", nil, ctAdmin, 405, "method_not_allowed", ""},
 		{"DELETE events", "DELETE", "/v1/events", nil, ctAdmin, 405, "method_not_allowed", ""},
 		// Batches.
 		{"batch over 10,000", "POST", "/v1/users/batch", batchOf(10_001), ctAdmin, 400, "invalid_request", "10000"},
@@ -237,7 +237,7 @@ func TestContractBadRequests(t *testing.T) {
 	t.Run("a refused batch creates no user", func(t *testing.T) {
 		a := a.with(t)
 		for _, u := range []string{"bulk-00000", "bulk-00001", "bulk-00002", "x", "zed"} {
-			a.refuse(404, "not_found", "GET", "/v1/users/"+u, nil, ctPublic)
+			a.refuse(404, "not_found", "GET", "/v1/users/"+u, nil, ctAdmin)
 		}
 	})
 	t.Run("a batch of 10,000 is accepted", func(t *testing.T) {
@@ -261,7 +261,7 @@ func TestContractBadRequests(t *testing.T) {
 		a := a.with(t)
 		body := `{"user_id": "bea"}`
 		body += strings.Repeat(" ", 1<<20-len(body))
-		a.expect(http.StatusCreated, "POST", "/v1/promos/live/reservations", body, ctPublic)
+		a.expect(http.StatusCreated, "POST", "/v1/promos/live/reservations", body, ctAdmin)
 	})
 }
 
@@ -338,13 +338,22 @@ func TestContractAdminToken(t *testing.T) {
 		a.expect(http.StatusOK, "GET", "/v1/admin/projections", nil, ctAdmin)
 		a.expect(http.StatusOK, "GET", "/v1/promos", nil, ctAdmin)
 	})
-	t.Run("public endpoints need no token", func(t *testing.T) {
+	t.Run("since v1.1 the user endpoints need a credential too", func(t *testing.T) {
 		a := a.with(t)
-		a.expect(http.StatusOK, "GET", "/v1/promos/live", nil, ctPublic)
-		a.expect(http.StatusOK, "GET", "/v1/users/ana", nil, ctPublic)
-		a.expect(http.StatusOK, "GET", "/v1/users/ana/promos", nil, ctPublic)
-		a.expect(http.StatusOK, "GET", "/v1/users/ana/notifications", nil, ctPublic)
-		a.expect(http.StatusOK, "PUT", "/v1/users/ana/location", near, ctPublic)
+		ana := clientToken(t, "ana", a.now())
+		for _, e := range []struct {
+			method, path string
+			body         any
+		}{
+			{"GET", "/v1/promos/live", nil}, {"GET", "/v1/users/ana", nil}, {"GET", "/v1/users/ana/promos", nil},
+			{"GET", "/v1/users/ana/notifications", nil}, {"PUT", "/v1/users/ana/location", near},
+		} {
+			r := a.refuse(http.StatusUnauthorized, "unauthorized", e.method, e.path, e.body, "")
+			if r.Header.Get("WWW-Authenticate") == "" {
+				t.Errorf("%s %s: 401 without WWW-Authenticate", e.method, e.path)
+			}
+			a.expect(http.StatusOK, e.method, e.path, e.body, ana)
+		}
 	})
 }
 
@@ -430,11 +439,11 @@ func TestContractIdempotentCreateAndConflicts(t *testing.T) {
 			t.Errorf("retry of the cancelled promo answered %v", again)
 		}
 		a.advance(time.Hour + time.Second) // inside the window
-		a.refuse(http.StatusConflict, "promo_not_active", "POST", "/v1/promos/black-friday/reservations", map[string]any{"user_id": "ana"}, ctPublic)
+		a.refuse(http.StatusConflict, "promo_not_active", "POST", "/v1/promos/black-friday/reservations", map[string]any{"user_id": "ana"}, ctAdmin)
 		if got := a.promo("black-friday")["status"]; got != "cancelled" {
 			t.Errorf("status inside the window = %v, want cancelled", got)
 		}
-		a.expect(http.StatusCreated, "POST", "/v1/promos/replacement/reservations", map[string]any{"user_id": "ana"}, ctPublic)
+		a.expect(http.StatusCreated, "POST", "/v1/promos/replacement/reservations", map[string]any{"user_id": "ana"}, ctAdmin)
 		cancelled := ctObjects(t, a.expect(http.StatusOK, "GET", "/v1/promos?status=cancelled", nil, ctAdmin).Body["promos"])
 		if ids := ctIDs(cancelled); len(ids) != 1 || ids[0] != "black-friday" {
 			t.Errorf("?status=cancelled lists %v", ids)
@@ -485,7 +494,7 @@ func TestContractRateLimit(t *testing.T) {
 	a.activePromo("hot", "hot", 10)
 	start := time.Now()
 	replies, errs := ctConcurrently(tries, func(int) (response, error) {
-		return a.raw("POST", "/v1/promos/hot/reservations", map[string]any{"user_id": "eager"}, ctPublic)
+		return a.raw("POST", "/v1/promos/hot/reservations", map[string]any{"user_id": "eager"}, ctAdmin)
 	})
 	took := time.Since(start)
 	passed, limited := 0, 0

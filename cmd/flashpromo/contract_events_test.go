@@ -32,7 +32,7 @@ func ctEventfulServer(t *testing.T) *ctAPI {
 	a := ctStart(t)
 	a.register("ana", 72*time.Hour, near)
 	a.register("bea", 72*time.Hour, nil)
-	a.expect(http.StatusOK, "PUT", "/v1/users/bea/location", near, ctPublic)
+	a.expect(http.StatusOK, "PUT", "/v1/users/bea/location", near, ctAdmin)
 	a.register("cai", 72*time.Hour, near)
 	a.register("old", 60*24*time.Hour, far)
 	a.bought("old", "order-1", t0.Add(-time.Hour))
@@ -42,10 +42,10 @@ func ctEventfulServer(t *testing.T) *ctAPI {
 	a.advance(time.Minute)
 	a.untilSent("ev", 3)
 	hold := func(user string) string {
-		return a.expect(http.StatusCreated, "POST", "/v1/promos/ev/reservations", map[string]any{"user_id": user}, ctPublic).Body["id"].(string)
+		return a.expect(http.StatusCreated, "POST", "/v1/promos/ev/reservations", map[string]any{"user_id": user}, ctAdmin).Body["id"].(string)
 	}
-	a.expect(http.StatusOK, "POST", "/v1/reservations/"+hold("ana")+"/purchase", map[string]any{"user_id": "ana"}, ctPublic)
-	a.expect(http.StatusOK, "DELETE", "/v1/reservations/"+hold("bea")+"?user_id=bea", nil, ctPublic)
+	a.expect(http.StatusOK, "POST", "/v1/reservations/"+hold("ana")+"/purchase", map[string]any{"user_id": "ana"}, ctAdmin)
+	a.expect(http.StatusOK, "DELETE", "/v1/reservations/"+hold("bea")+"?user_id=bea", nil, ctAdmin)
 	expiring := hold("cai")
 	a.advance(2 * time.Minute)
 	a.untilEvent("ReservationExpired", "reservation_id", expiring)
@@ -101,8 +101,18 @@ func TestContractEventLog(t *testing.T) {
 		types := map[string]int{}
 		var lastPos float64
 		for i, e := range all {
-			if got := ctKeys(e); !slices.Equal(got, []string{"data", "id", "occurred_at", "position", "stream_id", "type", "version"}) {
+			if got := ctKeys(e); !slices.Equal(got, []string{"data", "id", "metadata", "occurred_at", "position", "stream_id", "type", "version"}) {
 				t.Errorf("event %d has keys %v", i, got)
+			}
+			// v1.1: who asked. The operator made every request of this log;
+			// the service's own work (activation, fan-out) is "system".
+			meta := ctObject(t, e["metadata"])
+			requestID, _ := meta["request_id"].(string)
+			switch actor := meta["actor"]; {
+			case actor == "admin-token" && meta["role"] == "admin" && requestID != "":
+			case actor == "system" && meta["role"] == "system":
+			default:
+				t.Errorf("event %d (%v) has metadata %v", i, e["type"], meta)
 			}
 			id, _ := e["id"].(string)
 			stream, _ := e["stream_id"].(string)
@@ -320,7 +330,7 @@ func TestContractProjections(t *testing.T) {
 			t.Errorf("after rebuilding all the answers changed:\n%s\nwant\n%s", got, before)
 		}
 		// And the rebuilt models keep following the log.
-		a.expect(http.StatusOK, "PUT", "/v1/users/ana/location", far, ctPublic)
+		a.expect(http.StatusOK, "PUT", "/v1/users/ana/location", far, ctAdmin)
 		if got := ctAt(a.user("ana"), "location.lat"); got != far["lat"] {
 			t.Errorf("after the rebuild ana's location.lat = %v, want %v", got, far["lat"])
 		}

@@ -8,13 +8,13 @@ import (
 
 func TestContractHealth(t *testing.T) {
 	a := ctStart(t)
-	r := a.expect(http.StatusOK, "GET", "/healthz", nil, ctPublic)
+	r := a.expect(http.StatusOK, "GET", "/healthz", nil, ctAdmin)
 	if string(ctJSON(r.Body, "")) != `{"status":"ok"}` {
 		t.Errorf("/healthz = %s, want {\"status\":\"ok\"}", r.Raw)
 	}
-	a.refuse(http.StatusNotFound, "not_found", "GET", "/v1/promos/nothing", nil, ctPublic) // a handler ran
+	a.refuse(http.StatusNotFound, "not_found", "GET", "/v1/promos/nothing", nil, ctAdmin) // a handler ran
 
-	m := a.expect(http.StatusOK, "GET", "/metrics", nil, ctPublic)
+	m := a.expect(http.StatusOK, "GET", "/metrics", nil, ctAdmin)
 	if ct := m.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
 		t.Errorf("/metrics Content-Type = %q, want Prometheus text", ct)
 	}

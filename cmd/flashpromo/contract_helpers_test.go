@@ -26,11 +26,10 @@ import (
 	"github.com/flashpromo/flashpromo/ports"
 )
 
-// Authorization headers.
-const (
-	ctAdmin  = "Bearer " + testToken
-	ctPublic = ""
-)
+// ctAdmin is the operator's Authorization header: every role, acting for
+// any user. The v1.0 contract tests call with it; the roles of v1.1 have
+// tests of their own (contract_auth_test.go).
+const ctAdmin = "Bearer " + testToken
 
 // ctAPI is a contract client of one in-process service.
 type ctAPI struct {
@@ -176,28 +175,28 @@ func (a *ctAPI) refuse(status int, code, method, path string, body any, auth str
 
 func (a *ctAPI) promo(id string) map[string]any {
 	a.t.Helper()
-	return a.expect(http.StatusOK, "GET", "/v1/promos/"+id, nil, ctPublic).Body
+	return a.expect(http.StatusOK, "GET", "/v1/promos/"+id, nil, ctAdmin).Body
 }
 
 func (a *ctAPI) user(id string) map[string]any {
 	a.t.Helper()
-	return a.expect(http.StatusOK, "GET", "/v1/users/"+id, nil, ctPublic).Body
+	return a.expect(http.StatusOK, "GET", "/v1/users/"+id, nil, ctAdmin).Body
 }
 
 // visible lists the promos a user sees; query is "" or "?lat=..&lng=..".
 func (a *ctAPI) visible(user, query string) []map[string]any {
 	a.t.Helper()
-	return ctObjects(a.t, a.expect(http.StatusOK, "GET", "/v1/users/"+user+"/promos"+query, nil, ctPublic).Body["promos"])
+	return ctObjects(a.t, a.expect(http.StatusOK, "GET", "/v1/users/"+user+"/promos"+query, nil, ctAdmin).Body["promos"])
 }
 
 func (a *ctAPI) notes(user string) []map[string]any {
 	a.t.Helper()
-	return ctObjects(a.t, a.expect(http.StatusOK, "GET", "/v1/users/"+user+"/notifications", nil, ctPublic).Body["notifications"])
+	return ctObjects(a.t, a.expect(http.StatusOK, "GET", "/v1/users/"+user+"/notifications", nil, ctAdmin).Body["notifications"])
 }
 
 func (a *ctAPI) reservation(id string) map[string]any {
 	a.t.Helper()
-	return a.expect(http.StatusOK, "GET", "/v1/reservations/"+id, nil, ctPublic).Body
+	return a.expect(http.StatusOK, "GET", "/v1/reservations/"+id, nil, ctAdmin).Body
 }
 
 // createPromo creates a promo with the client-chosen id and returns its view.
@@ -227,7 +226,7 @@ func (a *ctAPI) bought(user, purchaseID string, at time.Time) map[string]any {
 
 func (a *ctAPI) reserve(promo, user string) response {
 	a.t.Helper()
-	return a.send("POST", "/v1/promos/"+promo+"/reservations", map[string]any{"user_id": user}, ctPublic)
+	return a.send("POST", "/v1/promos/"+promo+"/reservations", map[string]any{"user_id": user}, ctAdmin)
 }
 
 // events reads the whole log matching query ("" or "&stream=..&type=..").

@@ -30,12 +30,12 @@ func TestContractRaceForUnits(t *testing.T) {
 			a.activePromo(id, id, c.stock)
 			replies, errs := ctConcurrently(crowd, func(i int) (response, error) {
 				user := map[string]any{"user_id": fmt.Sprintf("racer-%02d", i)}
-				r, err := a.raw("POST", "/v1/promos/"+id+"/reservations", user, ctPublic)
+				r, err := a.raw("POST", "/v1/promos/"+id+"/reservations", user, ctAdmin)
 				if err != nil || r.Status != http.StatusCreated || !c.buy {
 					return r, err
 				}
 				res, _ := r.Body["id"].(string)
-				p, err := a.raw("POST", "/v1/reservations/"+res+"/purchase", user, ctPublic)
+				p, err := a.raw("POST", "/v1/reservations/"+res+"/purchase", user, ctAdmin)
 				if err == nil && p.Status != http.StatusOK {
 					return p, fmt.Errorf("winner's purchase: %d %s", p.Status, p.Raw)
 				}
@@ -88,7 +88,7 @@ func TestContractOneUserRacingThemselves(t *testing.T) {
 	a.register("eager", 72*time.Hour, near)
 	a.activePromo("p", "p", 5)
 	replies, errs := ctConcurrently(tries, func(int) (response, error) {
-		return a.raw("POST", "/v1/promos/p/reservations", map[string]any{"user_id": "eager"}, ctPublic)
+		return a.raw("POST", "/v1/promos/p/reservations", map[string]any{"user_id": "eager"}, ctAdmin)
 	})
 	created, ids := 0, map[any]bool{}
 	for i, r := range replies {

@@ -36,7 +36,7 @@ func TestContractReservations(t *testing.T) {
 	var anaRes string
 	t.Run("a hold is 201 held, at the promo price, for the hold TTL", func(t *testing.T) {
 		a := a.with(t)
-		r := a.expect(http.StatusCreated, "POST", promo+"/reservations", owner("ana"), ctPublic)
+		r := a.expect(http.StatusCreated, "POST", promo+"/reservations", owner("ana"), ctAdmin)
 		ctHasKeys(t, "reservation", r.Body, "id", "promo_id", "user_id", "status", "price", "expires_at")
 		anaRes, _ = r.Body["id"].(string)
 		if anaRes == "" || r.Body["promo_id"] != "two-units" || r.Body["user_id"] != "ana" || r.Body["status"] != "held" {
@@ -57,7 +57,7 @@ func TestContractReservations(t *testing.T) {
 
 	t.Run("the same user again gets 200 and the same hold", func(t *testing.T) {
 		a := a.with(t)
-		r := a.expect(http.StatusOK, "POST", promo+"/reservations", owner("ana"), ctPublic)
+		r := a.expect(http.StatusOK, "POST", promo+"/reservations", owner("ana"), ctAdmin)
 		if r.Body["id"] != anaRes || r.Body["status"] != "held" {
 			t.Errorf("second reserve = %s, want the hold %s", r.Raw, anaRes)
 		}
@@ -66,10 +66,10 @@ func TestContractReservations(t *testing.T) {
 
 	t.Run("only the owner buys; buying twice is 200", func(t *testing.T) {
 		a := a.with(t)
-		a.refuse(http.StatusForbidden, "not_owner", "POST", anaPath+"/purchase", owner("bea"), ctPublic)
+		a.refuse(http.StatusForbidden, "not_owner", "POST", anaPath+"/purchase", owner("bea"), ctAdmin)
 		stockIs(t, [4]int{2, 1, 0, 1})
 		for range 2 {
-			r := a.expect(http.StatusOK, "POST", anaPath+"/purchase", owner("ana"), ctPublic)
+			r := a.expect(http.StatusOK, "POST", anaPath+"/purchase", owner("ana"), ctAdmin)
 			if r.Body["status"] != "purchased" || r.Body["id"] != anaRes {
 				t.Errorf("purchase = %s", r.Raw)
 			}
@@ -78,8 +78,8 @@ func TestContractReservations(t *testing.T) {
 			t.Errorf("GET status = %v, want purchased", got)
 		}
 		stockIs(t, [4]int{2, 0, 1, 1})
-		a.refuse(http.StatusForbidden, "not_owner", "POST", anaPath+"/purchase", owner("bea"), ctPublic)
-		a.refuse(http.StatusConflict, "already_purchased", "POST", promo+"/reservations", owner("ana"), ctPublic)
+		a.refuse(http.StatusForbidden, "not_owner", "POST", anaPath+"/purchase", owner("bea"), ctAdmin)
+		a.refuse(http.StatusConflict, "already_purchased", "POST", promo+"/reservations", owner("ana"), ctAdmin)
 		stockIs(t, [4]int{2, 0, 1, 1})
 		// Only the marketplace's /purchases change segments.
 		u := a.user("ana")
@@ -91,18 +91,18 @@ func TestContractReservations(t *testing.T) {
 	var bea string
 	t.Run("a released hold cannot be bought and frees its unit", func(t *testing.T) {
 		a := a.with(t)
-		r := a.expect(http.StatusCreated, "POST", promo+"/reservations", owner("bea"), ctPublic)
+		r := a.expect(http.StatusCreated, "POST", promo+"/reservations", owner("bea"), ctAdmin)
 		bea = "/v1/reservations/" + r.Body["id"].(string)
 		stockIs(t, [4]int{2, 1, 1, 0})
-		a.refuse(http.StatusBadRequest, "invalid_request", "DELETE", bea, nil, ctPublic)
-		a.refuse(http.StatusForbidden, "not_owner", "DELETE", bea+"?user_id=ana", nil, ctPublic)
+		a.refuse(http.StatusBadRequest, "invalid_request", "DELETE", bea, nil, ctAdmin)
+		a.refuse(http.StatusForbidden, "not_owner", "DELETE", bea+"?user_id=ana", nil, ctAdmin)
 		stockIs(t, [4]int{2, 1, 1, 0})
-		if r := a.expect(http.StatusOK, "DELETE", bea+"?user_id=bea", nil, ctPublic); r.Body["status"] != "released" {
+		if r := a.expect(http.StatusOK, "DELETE", bea+"?user_id=bea", nil, ctAdmin); r.Body["status"] != "released" {
 			t.Errorf("release = %s", r.Raw)
 		}
 		stockIs(t, [4]int{2, 0, 1, 1})
-		a.refuse(http.StatusConflict, "reservation_closed", "POST", bea+"/purchase", owner("bea"), ctPublic)
-		a.refuse(http.StatusForbidden, "not_owner", "POST", bea+"/purchase", owner("ana"), ctPublic) // the owner check comes first
+		a.refuse(http.StatusConflict, "reservation_closed", "POST", bea+"/purchase", owner("bea"), ctAdmin)
+		a.refuse(http.StatusForbidden, "not_owner", "POST", bea+"/purchase", owner("ana"), ctAdmin) // the owner check comes first
 		if got := a.reservation(r.Body["id"].(string))["status"]; got != "released" {
 			t.Errorf("GET status = %v, want released", got)
 		}
@@ -112,13 +112,13 @@ func TestContractReservations(t *testing.T) {
 	var caiRes string
 	t.Run("sold out while every unit is held or sold; eligibility comes first", func(t *testing.T) {
 		a := a.with(t)
-		r := a.expect(http.StatusCreated, "POST", promo+"/reservations", owner("cai"), ctPublic)
+		r := a.expect(http.StatusCreated, "POST", promo+"/reservations", owner("cai"), ctAdmin)
 		caiRes = r.Body["id"].(string)
 		stockIs(t, [4]int{2, 1, 1, 0})
-		a.refuse(http.StatusConflict, "sold_out", "POST", promo+"/reservations", owner("dan"), ctPublic)
-		a.refuse(http.StatusForbidden, "not_eligible", "POST", promo+"/reservations", owner("far-fabi"), ctPublic)
-		a.refuse(http.StatusForbidden, "not_eligible", "POST", promo+"/reservations", owner("nobody-known"), ctPublic)
-		a.refuse(http.StatusConflict, "already_purchased", "POST", promo+"/reservations", owner("ana"), ctPublic)
+		a.refuse(http.StatusConflict, "sold_out", "POST", promo+"/reservations", owner("dan"), ctAdmin)
+		a.refuse(http.StatusForbidden, "not_eligible", "POST", promo+"/reservations", owner("far-fabi"), ctAdmin)
+		a.refuse(http.StatusForbidden, "not_eligible", "POST", promo+"/reservations", owner("nobody-known"), ctAdmin)
+		a.refuse(http.StatusConflict, "already_purchased", "POST", promo+"/reservations", owner("ana"), ctAdmin)
 	})
 	if caiRes == "" {
 		t.FailNow()
@@ -131,9 +131,9 @@ func TestContractReservations(t *testing.T) {
 			t.Errorf("GET status = %v, want expired", got)
 		}
 		stockIs(t, [4]int{2, 0, 1, 1})
-		a.refuse(http.StatusGone, "reservation_expired", "POST", "/v1/reservations/"+caiRes+"/purchase", owner("cai"), ctPublic)
-		a.refuse(http.StatusForbidden, "not_owner", "POST", "/v1/reservations/"+caiRes+"/purchase", owner("dan"), ctPublic)
-		r := a.expect(http.StatusCreated, "POST", promo+"/reservations", owner("dan"), ctPublic)
+		a.refuse(http.StatusGone, "reservation_expired", "POST", "/v1/reservations/"+caiRes+"/purchase", owner("cai"), ctAdmin)
+		a.refuse(http.StatusForbidden, "not_owner", "POST", "/v1/reservations/"+caiRes+"/purchase", owner("dan"), ctAdmin)
+		r := a.expect(http.StatusCreated, "POST", promo+"/reservations", owner("dan"), ctAdmin)
 		if r.Body["id"] == caiRes {
 			t.Errorf("dan got cai's reservation")
 		}
@@ -144,8 +144,8 @@ func TestContractReservations(t *testing.T) {
 		}
 		// Past their expires_at, closed holds answer as they were closed:
 		// released stays reservation_closed, purchased stays purchased.
-		a.refuse(http.StatusConflict, "reservation_closed", "POST", bea+"/purchase", owner("bea"), ctPublic)
-		if r := a.expect(http.StatusOK, "POST", anaPath+"/purchase", owner("ana"), ctPublic); r.Body["status"] != "purchased" {
+		a.refuse(http.StatusConflict, "reservation_closed", "POST", bea+"/purchase", owner("bea"), ctAdmin)
+		if r := a.expect(http.StatusOK, "POST", anaPath+"/purchase", owner("ana"), ctAdmin); r.Body["status"] != "purchased" {
 			t.Errorf("ana's purchase again after expires_at = %s", r.Raw)
 		}
 		if got := a.reservation(anaRes)["status"]; got != "purchased" {
@@ -155,14 +155,14 @@ func TestContractReservations(t *testing.T) {
 		if got := a.reservation(caiRes)["status"]; got != "expired" {
 			t.Errorf("GET status after the sweep = %v, want expired", got)
 		}
-		a.refuse(http.StatusGone, "reservation_expired", "POST", "/v1/reservations/"+caiRes+"/purchase", owner("cai"), ctPublic)
+		a.refuse(http.StatusGone, "reservation_expired", "POST", "/v1/reservations/"+caiRes+"/purchase", owner("cai"), ctAdmin)
 		stockIs(t, [4]int{2, 1, 1, 0})
 	})
 
 	t.Run("a user whose hold expired may hold again", func(t *testing.T) {
 		a := a.with(t)
-		a.expect(http.StatusOK, "DELETE", "/v1/reservations/"+ctLastHold(a, "dan")+"?user_id=dan", nil, ctPublic)
-		r := a.expect(http.StatusCreated, "POST", promo+"/reservations", owner("cai"), ctPublic)
+		a.expect(http.StatusOK, "DELETE", "/v1/reservations/"+ctLastHold(a, "dan")+"?user_id=dan", nil, ctAdmin)
+		r := a.expect(http.StatusCreated, "POST", promo+"/reservations", owner("cai"), ctAdmin)
 		if r.Body["id"] == caiRes || r.Body["status"] != "held" {
 			t.Errorf("cai's new hold = %s", r.Raw)
 		}
@@ -170,15 +170,15 @@ func TestContractReservations(t *testing.T) {
 
 	t.Run("unknown promo and reservation are 404", func(t *testing.T) {
 		a := a.with(t)
-		a.refuse(http.StatusNotFound, "not_found", "GET", "/v1/promos/no-such-promo", nil, ctPublic)
-		a.refuse(http.StatusNotFound, "not_found", "POST", "/v1/promos/no-such-promo/reservations", owner("ana"), ctPublic)
-		a.refuse(http.StatusNotFound, "not_found", "GET", "/v1/reservations/no-such-hold", nil, ctPublic)
-		a.refuse(http.StatusNotFound, "not_found", "POST", "/v1/reservations/no-such-hold/purchase", owner("ana"), ctPublic)
-		a.refuse(http.StatusNotFound, "not_found", "DELETE", "/v1/reservations/no-such-hold?user_id=ana", nil, ctPublic)
+		a.refuse(http.StatusNotFound, "not_found", "GET", "/v1/promos/no-such-promo", nil, ctAdmin)
+		a.refuse(http.StatusNotFound, "not_found", "POST", "/v1/promos/no-such-promo/reservations", owner("ana"), ctAdmin)
+		a.refuse(http.StatusNotFound, "not_found", "GET", "/v1/reservations/no-such-hold", nil, ctAdmin)
+		a.refuse(http.StatusNotFound, "not_found", "POST", "/v1/reservations/no-such-hold/purchase", owner("ana"), ctAdmin)
+		a.refuse(http.StatusNotFound, "not_found", "DELETE", "/v1/reservations/no-such-hold?user_id=ana", nil, ctAdmin)
 		a.refuse(http.StatusNotFound, "not_found", "POST", "/v1/promos/no-such-promo/cancel", nil, ctAdmin)
-		a.refuse(http.StatusNotFound, "not_found", "GET", "/v1/users/no-such-user", nil, ctPublic)
-		a.refuse(http.StatusNotFound, "not_found", "GET", "/v1/users/no-such-user/promos", nil, ctPublic)
-		a.refuse(http.StatusNotFound, "not_found", "GET", "/v1/users/no-such-user/notifications", nil, ctPublic)
+		a.refuse(http.StatusNotFound, "not_found", "GET", "/v1/users/no-such-user", nil, ctAdmin)
+		a.refuse(http.StatusNotFound, "not_found", "GET", "/v1/users/no-such-user/promos", nil, ctAdmin)
+		a.refuse(http.StatusNotFound, "not_found", "GET", "/v1/users/no-such-user/notifications", nil, ctAdmin)
 	})
 }
 
@@ -205,7 +205,7 @@ func TestContractReservationChecksInOrder(t *testing.T) {
 	a.register("far-new", 72*time.Hour, far)
 	a.createPromo("later", ctProduct(promoBody(t0.Add(time.Hour), t0.Add(2*time.Hour), 1), "later"))
 	a.activePromo("one", "one", 1)
-	a.expect(http.StatusCreated, "POST", "/v1/promos/one/reservations", map[string]any{"user_id": "near-new"}, ctPublic)
+	a.expect(http.StatusCreated, "POST", "/v1/promos/one/reservations", map[string]any{"user_id": "near-new"}, ctAdmin)
 	// Cancelled before it starts, so the scheduler never activates it.
 	a.createPromo("gone", ctProduct(promoBody(t0.Add(time.Hour), t0.Add(2*time.Hour), 1), "gone"))
 	a.expect(http.StatusOK, "POST", "/v1/promos/gone/cancel", nil, ctAdmin)
@@ -228,12 +228,12 @@ func TestContractReservationChecksInOrder(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			a := a.with(t)
 			a.unchanged(c.name, func() {
-				a.refuse(c.status, c.code, "POST", "/v1/promos/"+c.promo+"/reservations", map[string]any{"user_id": c.user}, ctPublic)
+				a.refuse(c.status, c.code, "POST", "/v1/promos/"+c.promo+"/reservations", map[string]any{"user_id": c.user}, ctAdmin)
 			})
 		})
 	}
 	t.Run("the holder's retry beats sold out", func(t *testing.T) {
 		a := a.with(t)
-		a.expect(http.StatusOK, "POST", "/v1/promos/one/reservations", map[string]any{"user_id": "near-new"}, ctPublic)
+		a.expect(http.StatusOK, "POST", "/v1/promos/one/reservations", map[string]any{"user_id": "near-new"}, ctAdmin)
 	})
 }

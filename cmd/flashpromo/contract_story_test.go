@@ -116,7 +116,7 @@ func TestContractStory(t *testing.T) {
 			}
 		}
 		a.refuse(http.StatusConflict, "promo_not_active", "POST", "/v1/promos/audifonos-buen-fin/reservations",
-			map[string]any{"user_id": "ana"}, ctPublic)
+			map[string]any{"user_id": "ana"}, ctAdmin)
 	})
 
 	a.advance(time.Hour + time.Second)
@@ -224,7 +224,7 @@ func TestContractStory(t *testing.T) {
 			}
 		}
 		a.refuse(http.StatusConflict, "promo_not_active", "POST", "/v1/promos/audifonos-buen-fin/reservations",
-			map[string]any{"user_id": "caro"}, ctPublic)
+			map[string]any{"user_id": "caro"}, ctAdmin)
 		a.untilEvent("PromoEnded", "promo_id", "audifonos-buen-fin")
 		ended := ctObjects(t, a.expect(http.StatusOK, "GET", "/v1/promos?status=ended", nil, ctAdmin).Body["promos"])
 		if !ctContains(ended, "audifonos-buen-fin") {

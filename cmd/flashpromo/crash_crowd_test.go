@@ -31,18 +31,18 @@ func TestCrashDuringFlashCrowd(t *testing.T) {
 	start := func() *exec.Cmd {
 		cmd := exec.Command(bin, "serve")
 		cmd.Env = append(os.Environ(), "FLASHPROMO_DATABASE_URL="+dbURL, "FLASHPROMO_HTTP_ADDR="+addr,
-			"FLASHPROMO_ADMIN_TOKEN="+testToken, "FLASHPROMO_RESERVE_RATE=1000", "FLASHPROMO_HOLD_TTL="+ttl.String())
+			"FLASHPROMO_ADMIN_TOKEN="+testToken, "FLASHPROMO_JWT_SECRET="+testSecret, "FLASHPROMO_RESERVE_RATE=1000", "FLASHPROMO_HOLD_TTL="+ttl.String())
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 		return cmd
 	}
-	l := &loader{admin: admin{server: "http://" + addr, token: testToken}, run: "crowd",
+	l := &loader{admin: admin{server: "http://" + addr, token: testToken}, jwtSecret: testSecret, run: "crowd",
 		client: &http.Client{Timeout: 30 * time.Second}, out: os.Stderr}
 	ctx := context.Background()
 	first := start()
-	eventually(t, "the service listens", func() bool { _, err := l.call(ctx, "GET", "/healthz", nil, nil, false); return err == nil })
+	eventually(t, "the service listens", func() bool { _, err := l.call(ctx, "GET", "/healthz", nil, nil, ""); return err == nil })
 	if err := l.seedUsers(ctx, users, 1500); err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestCrashDuringFlashCrowd(t *testing.T) {
 			defer wg.Done()
 			for i := w; i < users; i += 128 {
 				var r struct{ ID string }
-				code, err := l.call(ctx, "POST", "/v1/promos/crowd-promo/reservations", map[string]string{"user_id": l.user(i)}, &r, false)
+				code, err := l.call(ctx, "POST", "/v1/promos/crowd-promo/reservations", map[string]string{"user_id": l.user(i)}, &r, l.user(i))
 				if err != nil && code == 0 {
 					return // the service is gone
 				}
@@ -78,17 +78,17 @@ func TestCrashDuringFlashCrowd(t *testing.T) {
 	t.Logf("killed after %d holds were told to clients", len(told))
 
 	start()
-	eventually(t, "the service is back", func() bool { _, err := l.call(ctx, "GET", "/healthz", nil, nil, false); return err == nil })
+	eventually(t, "the service is back", func() bool { _, err := l.call(ctx, "GET", "/healthz", nil, nil, ""); return err == nil })
 	for _, id := range told {
 		var r struct{ Status string }
-		if _, err := l.call(ctx, "GET", "/v1/reservations/"+id, nil, &r, false); err != nil || (r.Status != "held" && r.Status != "expired") {
+		if _, err := l.call(ctx, "GET", "/v1/reservations/"+id, nil, &r, ""); err != nil || (r.Status != "held" && r.Status != "expired") {
 			t.Fatalf("reservation %s told 201 before the crash: %q %v", id, r.Status, err)
 		}
 	}
 	var p struct {
 		Stock struct{ Total, Held, Sold, Available int }
 	}
-	if _, err := l.call(ctx, "GET", "/v1/promos/crowd-promo", nil, &p, false); err != nil {
+	if _, err := l.call(ctx, "GET", "/v1/promos/crowd-promo", nil, &p, ""); err != nil {
 		t.Fatal(err)
 	}
 	if p.Stock.Held+p.Stock.Sold > p.Stock.Total {
@@ -96,7 +96,7 @@ func TestCrashDuringFlashCrowd(t *testing.T) {
 	}
 	t.Logf("after the restart: %+v; %d told holds all found", p.Stock, len(told))
 	eventually(t, "the holds free themselves", func() bool {
-		_, err := l.call(ctx, "GET", "/v1/promos/crowd-promo", nil, &p, false)
+		_, err := l.call(ctx, "GET", "/v1/promos/crowd-promo", nil, &p, "")
 		return err == nil && p.Stock.Available == p.Stock.Total
 	})
 }

@@ -39,18 +39,18 @@ func TestCrashDuringFanout(t *testing.T) {
 	start := func() *exec.Cmd {
 		cmd := exec.Command(bin, "serve")
 		cmd.Env = append(os.Environ(), "FLASHPROMO_DATABASE_URL="+dbURL, "FLASHPROMO_HTTP_ADDR="+addr,
-			"FLASHPROMO_ADMIN_TOKEN="+testToken, "FLASHPROMO_KAFKA_BROKERS="+broker.Addrs()[0])
+			"FLASHPROMO_ADMIN_TOKEN="+testToken, "FLASHPROMO_JWT_SECRET="+testSecret, "FLASHPROMO_KAFKA_BROKERS="+broker.Addrs()[0])
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 		return cmd
 	}
-	l := &loader{admin: admin{server: "http://" + addr, token: testToken}, run: "crash",
+	l := &loader{admin: admin{server: "http://" + addr, token: testToken}, jwtSecret: testSecret, run: "crash",
 		client: &http.Client{Timeout: 60 * time.Second}, out: os.Stderr}
 	ctx := context.Background()
 	first := start()
-	eventually(t, "the service listens", func() bool { _, err := l.call(ctx, "GET", "/healthz", nil, nil, false); return err == nil })
+	eventually(t, "the service listens", func() bool { _, err := l.call(ctx, "GET", "/healthz", nil, nil, ""); return err == nil })
 	if err := l.seedUsers(ctx, users, 1500); err != nil {
 		t.Fatal(err)
 	}

@@ -8,12 +8,19 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/flashpromo/flashpromo/ports/auth"
 )
 
-const testToken = "test-admin-token"
+const (
+	testToken  = "test-admin-token"
+	testSecret = "test-jwt-secret-of-32-bytes-or-more"
+)
 
 // fakeClock is the service's clock in component tests: time moves only
 // when the test says, so nothing depends on the speed of the machine.
@@ -54,6 +61,7 @@ func startServer(t *testing.T, clock *fakeClock, configure ...func(*config)) *te
 	t.Helper()
 	cfg := defaultConfig()
 	cfg.AdminToken = testToken
+	cfg.Auth.JWTSecret = testSecret
 	cfg.Tick = 5 * time.Millisecond
 	cfg.ReserveRate = 1000
 	for _, f := range configure {
@@ -107,13 +115,44 @@ func (r response) code() string {
 	return c
 }
 
+// call sends a request as the operator (admin) or else as the user the
+// request names, with that user's own client token; a request that names
+// no user goes as the operator.
 func (s *testServer) call(method, path string, body any, admin bool) response {
 	s.t.Helper()
-	var headers map[string]string
-	if admin {
-		headers = map[string]string{"Authorization": "Bearer " + testToken}
+	auth := "Bearer " + testToken
+	if user := userNamedBy(path, body); !admin && user != "" {
+		auth = clientToken(s.t, user, s.clock.Now())
 	}
-	return s.send(method, path, body, headers)
+	return s.send(method, path, body, map[string]string{"Authorization": auth})
+}
+
+// userNamedBy finds the user a request acts for: /v1/users/{id}..., a
+// user_id in the body or in the query.
+func userNamedBy(path string, body any) string {
+	u, err := url.Parse(path)
+	if err != nil {
+		return ""
+	}
+	if rest, ok := strings.CutPrefix(u.Path, "/v1/users/"); ok {
+		return strings.Split(rest, "/")[0]
+	}
+	if m, ok := body.(map[string]any); ok {
+		id, _ := m["user_id"].(string)
+		return id
+	}
+	return u.Query().Get("user_id")
+}
+
+// clientToken is the Authorization header of user's client token, valid
+// for a year of the tests' clock from now.
+func clientToken(t testing.TB, user string, now time.Time) string {
+	t.Helper()
+	tok, err := auth.Mint(testSecret, auth.Token{Subject: user, IssuedAt: now, TTL: 365 * 24 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "Bearer " + tok
 }
 
 // callWith is call as an admin, with more headers.

@@ -45,14 +45,24 @@ func migrateCommand() *cobra.Command {
 	return cmd
 }
 
-// admin is how the operator commands reach a running server.
+// admin is how the operator commands reach a running server: with a JWT
+// of the caller's own (an analyst's, say), or else the admin token.
 type admin struct {
-	server, token string
+	server, token, jwt string
 }
 
 func (a *admin) flags(fs *pflag.FlagSet, server string) {
 	fs.StringVar(&a.server, "server", server, "base URL of a running server, e.g. http://127.0.0.1:8080")
 	fs.StringVar(&a.token, "admin-token", os.Getenv("FLASHPROMO_ADMIN_TOKEN"), "admin bearer token (FLASHPROMO_ADMIN_TOKEN)")
+	fs.StringVar(&a.jwt, "token", os.Getenv("FLASHPROMO_TOKEN"), "a JWT to call with instead of the admin token (FLASHPROMO_TOKEN)")
+}
+
+// credential is the bearer credential the commands send.
+func (a *admin) credential() string {
+	if a.jwt != "" {
+		return a.jwt
+	}
+	return a.token
 }
 
 func (a *admin) do(ctx context.Context, method, path string, out any) error {
@@ -60,7 +70,7 @@ func (a *admin) do(ctx context.Context, method, path string, out any) error {
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", "Bearer "+a.token)
+	req.Header.Set("Authorization", "Bearer "+a.credential())
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return err

@@ -24,6 +24,7 @@ import (
 	"github.com/flashpromo/flashpromo/eventstore/memory"
 	"github.com/flashpromo/flashpromo/eventstore/postgres"
 	"github.com/flashpromo/flashpromo/ports"
+	"github.com/flashpromo/flashpromo/ports/auth"
 )
 
 // service is the whole server, wired: build it with newService, start its
@@ -108,11 +109,29 @@ func newService(ctx context.Context, cfg config, clock app.Clock, log *slog.Logg
 		Logger:      log,
 		Observer:    metrics.NewObserver(registry),
 	})
+	verifier, err := newVerifier(ctx, cfg, clock, log)
+	if err != nil {
+		return nil, err
+	}
+	closers = append(closers, verifier.Close)
 	handler := ports.NewHTTPHandler(application, ports.HTTPConfig{
-		AdminToken: cfg.AdminToken, ReserveRate: cfg.ReserveRate, Registry: registry,
+		Verifier: verifier, ReserveRate: cfg.ReserveRate, Registry: registry, Log: log,
 	})
 	return &service{cfg: cfg, app: application, store: store, bus: b, read: read, handler: handler, log: log,
 		close: closeAll}, nil
+}
+
+// newVerifier checks callers' credentials, and says in the log which it accepts.
+func newVerifier(ctx context.Context, cfg config, clock app.Clock, log *slog.Logger) (*auth.Verifier, error) {
+	v, err := auth.New(ctx, auth.Config{
+		AdminToken: cfg.AdminToken, JWTSecret: cfg.Auth.JWTSecret, JWKSURL: cfg.Auth.JWKSURL, JWKSFile: cfg.Auth.JWKSFile,
+		Issuer: cfg.Auth.Issuer, Audience: cfg.Auth.Audience, Now: clock.Now,
+	}, log)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("credentials accepted: " + v.Describe())
+	return v, nil
 }
 
 // run catches the read models up with the log, then keeps them, the
