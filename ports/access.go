@@ -41,8 +41,11 @@ func selfOr(others ...auth.Role) access {
 	}
 }
 
-// anyCaller allows every verified caller.
-var anyCaller = roles(auth.Admin, auth.Marketplace, auth.Store, auth.Analyst, auth.Client)
+// anyCaller allows every verified caller, whatever its roles.
+func anyCaller(c echo.Context, p auth.Principal) (auth.Role, bool) {
+	r, _ := roles(auth.Admin, auth.Marketplace, auth.Store, auth.Analyst, auth.Client)(c, p)
+	return r, true
+}
 
 // caller is the verified caller of a request and the role that let it in.
 type caller struct {
