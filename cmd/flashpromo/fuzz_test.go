@@ -7,8 +7,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // fuzzRoutes are the endpoints that take a body.
@@ -42,9 +45,60 @@ func FuzzBodies(f *testing.F) {
 			f.Add(uint8(r), []byte(seed))
 		}
 	}
+	svc := fuzzService(f)
+	f.Fuzz(func(t *testing.T, route uint8, body []byte) {
+		r := fuzzRoutes[int(route)%len(fuzzRoutes)]
+		fuzzRequest(t, svc, r.method, r.path, "Bearer "+testToken, body)
+	})
+}
+
+// FuzzAuthorization sends any Authorization header, with any body, to any
+// route that takes one: never a 5xx, and a refusal writes nothing. The
+// seeds are good credentials and the contract's bad ones.
+func FuzzAuthorization(f *testing.F) {
+	claims := func(sub string, exp time.Duration, roles ...string) jwt.MapClaims {
+		c := jwt.MapClaims{"sub": sub, "iat": t0.Unix(), "exp": t0.Add(exp).Unix()}
+		if len(roles) > 0 {
+			c["roles"] = roles
+		}
+		return c
+	}
+	sign := func(m jwt.SigningMethod, key any, c jwt.MapClaims) string {
+		tok, err := jwt.NewWithClaims(m, c).SignedString(key)
+		if err != nil {
+			f.Fatal(err)
+		}
+		return "Bearer " + tok
+	}
+	secret := []byte(testSecret)
+	for _, seed := range []string{
+		"Bearer " + testToken, "Bearer " + testToken + "x", "Bearer ", "", "Basic dXNlcjpwdw==", "bearer " + testToken,
+		sign(jwt.SigningMethodHS256, secret, claims("ana", time.Hour)),
+		sign(jwt.SigningMethodHS256, secret, claims("ana", time.Hour, "admin")),
+		sign(jwt.SigningMethodHS256, secret, claims("ana", -time.Hour)),
+		sign(jwt.SigningMethodHS256, []byte("other"), claims("ana", time.Hour, "admin")),
+		sign(jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, claims("ana", time.Hour, "admin")),
+		sign(jwt.SigningMethodHS512, secret, claims("ana", time.Hour)),
+	} {
+		for r := range fuzzRoutes {
+			f.Add(uint8(r), seed, []byte(`{"user_id":"ana"}`))
+		}
+	}
+	svc := fuzzService(f)
+	f.Fuzz(func(t *testing.T, route uint8, authorization string, body []byte) {
+		r := fuzzRoutes[int(route)%len(fuzzRoutes)]
+		code := fuzzRequest(t, svc, r.method, r.path, authorization, body)
+		if !strings.HasPrefix(authorization, "Bearer ") && code != http.StatusUnauthorized {
+			t.Fatalf("%s %s with Authorization %q: %d, want 401", r.method, r.path, authorization, code)
+		}
+	})
+}
+
+// fuzzService is the service on the embedded store, its clock at t0.
+func fuzzService(f *testing.F) *service {
 	clock := newFakeClock(t0)
 	cfg := defaultConfig()
-	cfg.AdminToken, cfg.Tick = testToken, time.Hour
+	cfg.AdminToken, cfg.Auth.JWTSecret, cfg.Tick = testToken, testSecret, time.Hour
 	svc, err := newService(context.Background(), cfg, clock, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		f.Fatal(err)
@@ -55,22 +109,26 @@ func FuzzBodies(f *testing.F) {
 	ready := make(chan struct{})
 	go svc.run(ctx, func() { close(ready) }) //nolint:errcheck // ends with the fuzz run
 	<-ready
-	f.Fuzz(func(t *testing.T, route uint8, body []byte) {
-		r := fuzzRoutes[int(route)%len(fuzzRoutes)]
-		before, err := svc.store.Head(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		req := httptest.NewRequest(r.method, r.path, bytes.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+testToken)
-		rec := httptest.NewRecorder()
-		svc.handler.ServeHTTP(rec, req)
-		if rec.Code >= 500 {
-			t.Fatalf("%s %s %q: %d %s", r.method, r.path, body, rec.Code, rec.Body)
-		}
-		after, _ := svc.store.Head(context.Background())
-		if rec.Code >= http.StatusBadRequest && after != before {
-			t.Fatalf("%s %s %q was refused with %d but wrote to the log", r.method, r.path, body, rec.Code)
-		}
-	})
+	return svc
+}
+
+// fuzzRequest sends one request: never a 5xx, and a refused request
+// leaves the log as it was.
+func fuzzRequest(t *testing.T, svc *service, method, path, authorization string, body []byte) int {
+	before, err := svc.store.Head(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest(method, path, bytes.NewReader(body))
+	req.Header.Set("Authorization", authorization)
+	rec := httptest.NewRecorder()
+	svc.handler.ServeHTTP(rec, req)
+	if rec.Code >= 500 {
+		t.Fatalf("%s %s %q: %d %s", method, path, body, rec.Code, rec.Body)
+	}
+	after, _ := svc.store.Head(context.Background())
+	if rec.Code >= http.StatusBadRequest && after != before {
+		t.Fatalf("%s %s %q was refused with %d but wrote to the log", method, path, body, rec.Code)
+	}
+	return rec.Code
 }
