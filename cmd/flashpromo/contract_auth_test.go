@@ -16,7 +16,7 @@ import (
 )
 
 // ctSign signs claims with the test secret (HS256).
-func ctSign(t *testing.T, claims jwt.MapClaims) string {
+func ctSign(t testing.TB, claims jwt.MapClaims) string {
 	t.Helper()
 	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte(testSecret))
 	if err != nil {

@@ -29,7 +29,7 @@ type idpKey struct {
 	signer crypto.Signer
 }
 
-func newIDPKeys(t *testing.T) (rsaKey, ecKey, edKey idpKey) {
+func newIDPKeys(t testing.TB) (rsaKey, ecKey, edKey idpKey) {
 	t.Helper()
 	r, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -49,7 +49,7 @@ func newIDPKeys(t *testing.T) (rsaKey, ecKey, edKey idpKey) {
 }
 
 // sign makes a bearer token of claims signed by k, naming its kid.
-func (k idpKey) sign(t *testing.T, claims jwt.MapClaims) string {
+func (k idpKey) sign(t testing.TB, claims jwt.MapClaims) string {
 	t.Helper()
 	tok := jwt.NewWithClaims(k.method, claims)
 	tok.Header["kid"] = k.kid
@@ -61,7 +61,7 @@ func (k idpKey) sign(t *testing.T, claims jwt.MapClaims) string {
 }
 
 // jwksOf is the public JWK Set of keys.
-func jwksOf(t *testing.T, keys ...idpKey) []byte {
+func jwksOf(t testing.TB, keys ...idpKey) []byte {
 	t.Helper()
 	var set jwkset.JWKSMarshal
 	for _, k := range keys {

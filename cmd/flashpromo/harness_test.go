@@ -45,7 +45,7 @@ func (c *fakeClock) Advance(d time.Duration) {
 
 // testServer is the whole service, in process, behind a real HTTP server.
 type testServer struct {
-	t     *testing.T
+	t     testing.TB
 	URL   string
 	clock *fakeClock
 	svc   *service
@@ -57,7 +57,7 @@ var t0 = time.Date(2026, 11, 27, 22, 0, 0, 0, time.UTC)
 
 // startServer runs the service on the embedded store unless configure sets
 // a database URL.
-func startServer(t *testing.T, clock *fakeClock, configure ...func(*config)) *testServer {
+func startServer(t testing.TB, clock *fakeClock, configure ...func(*config)) *testServer {
 	t.Helper()
 	cfg := defaultConfig()
 	cfg.AdminToken = testToken
@@ -222,7 +222,7 @@ func (s *testServer) refused(status int, code, method, path string, body any, ad
 
 // eventually polls cond until it holds or the deadline passes; it waits for
 // background work (the scheduler, the fan-out), never for a speed.
-func eventually(t *testing.T, what string, cond func() bool) {
+func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(45 * time.Second) // generous: a loaded CI machine is slow, never wrong
 	for !cond() {
