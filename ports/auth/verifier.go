@@ -166,8 +166,8 @@ func (v *Verifier) Verify(ctx context.Context, header string) (Principal, error)
 // claims are the JWT's claims of the contract.
 type claims struct {
 	jwt.RegisteredClaims
-	Roles   *[]string `json:"roles"`
-	StoreID string    `json:"store_id"`
+	Roles   *[]string `json:"roles,omitempty"`
+	StoreID string    `json:"store_id,omitempty"`
 }
 
 func (v *Verifier) verifyJWT(ctx context.Context, token string) (Principal, error) {
