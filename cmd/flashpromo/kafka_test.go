@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -171,11 +173,36 @@ func TestKafkaEventsTopicHoldsEveryEnvelope(t *testing.T) {
 		byID[env.ID] = env
 	}
 	for _, e := range logged {
-		id := e.(map[string]any)["id"].(string)
-		if _, ok := byID[id]; !ok {
+		logEvent := e.(map[string]any)
+		id := logEvent["id"].(string)
+		env, ok := byID[id]
+		if !ok {
 			t.Errorf("event %s of the log is not on %s", id, outbox.EventsTopic)
+			continue
+		}
+		// v1.1: who asked travels with the event, as /v1/events shows it.
+		want, err := json.Marshal(logEvent["metadata"])
+		if err != nil || len(env.Metadata) == 0 || !jsonEqual(env.Metadata, want) {
+			t.Errorf("event %s (%s) has metadata %s on the topic, %s in the log", id, env.Type, env.Metadata, want)
 		}
 	}
+	if ana := byType(byID, "ReservationPlaced"); !strings.Contains(string(ana.Metadata), `"actor":"ana","role":"client"`) {
+		t.Errorf("ana's hold on the topic has metadata %s, want ana as client", ana.Metadata)
+	}
+}
+
+func jsonEqual(a, b []byte) bool {
+	var x, y any
+	return json.Unmarshal(a, &x) == nil && json.Unmarshal(b, &y) == nil && reflect.DeepEqual(x, y)
+}
+
+func byType(envs map[string]eventstore.Envelope, typ string) eventstore.Envelope {
+	for _, e := range envs {
+		if e.Type == typ {
+			return e
+		}
+	}
+	return eventstore.Envelope{}
 }
 
 func header(r *kgo.Record, key string) string {
