@@ -4,6 +4,7 @@ package main
 // and every refusal of a credential, over HTTP, on memory and Postgres.
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -305,4 +306,28 @@ func TestContractRequestID(t *testing.T) {
 			t.Errorf("X-Request-Id %q: the event records %v, the reply says %q", c.given, m["request_id"], got)
 		}
 	}
+}
+
+// TestContractBatchBodyLimit: a full batch of 10,000 users with
+// full-precision coordinates (over 1 MiB) fits under the batch's 8 MiB;
+// more than 8 MiB is 413, and every other endpoint keeps 1 MiB.
+func TestContractBatchBodyLimit(t *testing.T) {
+	a := ctStart(t)
+	users := make([]any, 10_000)
+	for i := range users {
+		users[i] = map[string]any{"user_id": fmt.Sprintf("batch-user-%05d", i), "registered_at": ctTime(t0.Add(-time.Hour)),
+			"location": map[string]any{"lat": 19.432608123456789 + float64(i)*1e-9, "lng": -99.133208123456789}}
+	}
+	body := ctJSON(map[string]any{"users": users}, "")
+	if len(body) <= 1<<20 {
+		t.Fatalf("the batch is %d bytes, meant to be over 1 MiB", len(body))
+	}
+	if got := a.expect(http.StatusOK, "POST", "/v1/users/batch", body, ctAdmin).Body["accepted"]; got != 10_000.0 {
+		t.Errorf("accepted %v, want 10000", got)
+	}
+	huge := ctJSON(map[string]any{"users": []any{}, "padding": strings.Repeat("x", 8<<20)}, "")
+	ctRefuseAll(t, a, []ctErrCase{
+		{"a batch over 8 MiB", "POST", "/v1/users/batch", huge, ctAdmin, 413, "payload_too_large", "8 MiB"},
+		{"a user over 1 MiB", "PUT", "/v1/users/zed", ctHuge(map[string]any{"registered_at": ctTime(t0)}), ctAdmin, 413, "payload_too_large", "1 MiB"},
+	})
 }
