@@ -7,13 +7,15 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/segmentio/kafka-go"
+
+	"github.com/flashpromo/flashpromo/internal/topology"
 )
 
 const (
 	// PartitionKey is the metadata entry whose value becomes the Kafka message
 	// key, choosing the partition and so the order. It is not sent as a header:
 	// the subscriber restores it from the key.
-	PartitionKey = "partition_key"
+	PartitionKey = topology.PartitionKey
 
 	// UUIDHeader carries the watermill message UUID. The name is the one
 	// watermill-kafka uses, so either adapter reads the other's messages.

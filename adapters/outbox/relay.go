@@ -16,12 +16,13 @@ import (
 	"github.com/flashpromo/flashpromo/adapters/kafka"
 	"github.com/flashpromo/flashpromo/domain"
 	"github.com/flashpromo/flashpromo/eventstore"
+	"github.com/flashpromo/flashpromo/internal/topology"
 )
 
-// The topics of API.md.
+// The topics of API.md (named in topology, with the others).
 const (
-	EventsTopic        = "flashpromo.events"
-	NotificationsTopic = "flashpromo.notifications"
+	EventsTopic        = topology.EventsTopic
+	NotificationsTopic = topology.NotificationsTopic
 )
 
 // KeyMetadata is the metadata entry that carries a message's partition
@@ -29,7 +30,7 @@ const (
 const KeyMetadata = kafka.PartitionKey
 
 // Checkpoint names the relay's place in the log.
-const Checkpoint = "relay"
+const Checkpoint = topology.RelayCheckpoint
 
 // Relay publishes every event, in log order, at least once. Its checkpoint
 // moves only after the bus acknowledged a batch.

@@ -9,9 +9,13 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
 
 	"github.com/flashpromo/flashpromo/adapters/kafka"
 	"github.com/flashpromo/flashpromo/adapters/outbox"
+	"github.com/flashpromo/flashpromo/domain"
+	"github.com/flashpromo/flashpromo/eventstore"
+	"github.com/flashpromo/flashpromo/internal/topology"
 	"github.com/flashpromo/flashpromo/ports"
 )
 
@@ -24,12 +28,6 @@ type bus struct {
 	brokers []string          // empty in-process
 	closers []func()
 }
-
-// Consumer groups: each consumer its own, so one's rebalance is not another's.
-const (
-	plannerGroup = "flashpromo-fanout-planner"
-	workerGroup  = "flashpromo-fanout-workers"
-)
 
 func openBus(ctx context.Context, cfg config, log *slog.Logger) (*bus, error) {
 	wlog := watermillLogger(log)
@@ -51,7 +49,7 @@ func openBus(ctx context.Context, cfg config, log *slog.Logger) (*bus, error) {
 	for _, b0 := range strings.Split(brokers, ",") {
 		b.brokers = append(b.brokers, strings.TrimSpace(b0))
 	}
-	if err := kafka.EnsureTopics(ctx, b.brokers, cfg.KafkaPartitions, outbox.EventsTopic, outbox.NotificationsTopic, ports.FanoutTopic); err != nil {
+	if err := kafka.EnsureTopics(ctx, b.brokers, cfg.KafkaPartitions, topology.EventsTopic, topology.NotificationsTopic, topology.FanoutTopic); err != nil {
 		b.close()
 		return nil, fmt.Errorf("kafka topics: %w", err)
 	}
@@ -71,6 +69,34 @@ func openBus(ctx context.Context, cfg config, log *slog.Logger) (*bus, error) {
 func (b *bus) subscriber(group string, commitEvery time.Duration, log *slog.Logger) (*kafka.Subscriber, error) {
 	return kafka.NewSubscriber(kafka.SubscriberConfig{Brokers: b.brokers, ConsumerGroup: group,
 		CommitInterval: commitEvery, Logger: watermillLogger(log)})
+}
+
+// fanoutFeed is where the fan-out reads and sends. On Kafka: the event
+// topic in a consumer group of the planner's (its offsets committed every
+// second: it reads every event and acts on few, and a replanned activation
+// notifies nobody twice), the shards in the workers' group (each shard
+// committed before the next: they are heavy). In-process: the log itself
+// from the fan-out's checkpoint, and a channel whose send returns once the
+// shard is done, so the checkpoint moves only past finished fan-outs.
+func (b *bus) fanoutFeed(store eventstore.Store, log *slog.Logger) (ports.Fanout, func(), error) {
+	if b.pub == nil {
+		events := &outbox.LogSubscriber{Store: store, Checkpoint: topology.FanoutCheckpoint,
+			Types: []string{domain.PromoActivated{}.EventName()}, Retry: time.Second}
+		shards := gochannel.NewGoChannel(gochannel.Config{BlockPublishUntilSubscriberAck: true}, watermillLogger(log))
+		return ports.Fanout{Events: events, Shards: shards, Send: shards},
+			func() { _ = shards.Close(); _ = events.Close() }, nil
+	}
+	planner, err := b.subscriber(topology.PlannerGroup, time.Second, log)
+	if err != nil {
+		return ports.Fanout{}, nil, err
+	}
+	worker, err := b.subscriber(topology.WorkerGroup, 0, log)
+	if err != nil {
+		_ = planner.Close()
+		return ports.Fanout{}, nil, err
+	}
+	return ports.Fanout{Events: planner, Shards: worker, Send: b.pub},
+		func() { _ = planner.Close(); _ = worker.Close() }, nil
 }
 
 // close closes the publisher, then the embedded broker.

@@ -23,7 +23,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flashpromo/flashpromo/ports"
+	"github.com/flashpromo/flashpromo/internal/topology"
 )
 
 // ctAdmin is the operator's Authorization header: every role, acting for
@@ -308,7 +308,7 @@ func (a *ctAPI) fanoutDone() {
 	eventually(a.t, "the fan-out has caught up with the log", func() bool {
 		ctx := context.Background()
 		head, err1 := a.s.svc.store.Head(ctx)
-		at, err2 := a.s.svc.store.Checkpoint(ctx, ports.FanoutCheckpoint)
+		at, err2 := a.s.svc.store.Checkpoint(ctx, topology.FanoutCheckpoint)
 		return err1 == nil && err2 == nil && !at.Less(head)
 	})
 }

@@ -149,14 +149,10 @@ func (s *service) run(ctx context.Context, ready func()) error {
 	}
 	ready()
 	g.Go(func() error { ports.RunScheduler(ctx, s.app, s.cfg.Tick); return nil })
-	if len(s.bus.brokers) == 0 {
-		s.keep(ctx, g, "fan-out", func(ctx context.Context) error { return ports.RunFanout(ctx, s.app, s.store, s.read, s.log) })
-		return g.Wait()
+	if s.bus.pub != nil {
+		s.keep(ctx, g, "relay", s.relay)
 	}
-	s.keep(ctx, g, "relay", s.relay)
-	if err := s.shareFanout(ctx, g); err != nil {
-		return err
-	}
+	s.keep(ctx, g, "fan-out", s.fanout)
 	return g.Wait()
 }
 
@@ -219,32 +215,24 @@ func (s *service) relay(ctx context.Context) error {
 	return r.Run(ctx)
 }
 
-// shareFanout plans each activation's shards and works on those Kafka gives
-// this instance, once its read models have caught up with the log.
-func (s *service) shareFanout(ctx context.Context, g *errgroup.Group) error {
-	// The planner reads every event of the log and acts on few: its offsets
-	// go in the background every second (a replanned activation notifies
-	// nobody twice). A worker's shard is heavy: committed before the next.
-	planner, err := s.bus.subscriber(plannerGroup, time.Second, s.log)
+// fanout runs the fan-out's planner and workers until ctx ends, fed as
+// the bus says: Kafka's consumer groups, or the log and a channel.
+func (s *service) fanout(ctx context.Context) error {
+	feed, closeFeed, err := s.bus.fanoutFeed(s.store, s.log)
 	if err != nil {
 		return err
 	}
-	worker, err := s.bus.subscriber(workerGroup, 0, s.log)
+	defer closeFeed()
+	feed.Marshaler, feed.CatchUp, feed.Log = codec.Envelopes{}, s.read.CatchUp, s.log
+	feed.Parts = 1
+	if s.bus.pub != nil {
+		feed.Parts = s.cfg.FanoutShards
+	}
+	router, err := ports.NewFanoutRouter(s.app, feed)
 	if err != nil {
-		_ = planner.Close()
 		return err
 	}
-	g.Go(func() error {
-		<-ctx.Done() // subscribers first, so they leave their groups before the bus closes
-		return errors.Join(planner.Close(), worker.Close())
-	})
-	s.keep(ctx, g, "fan-out planner", func(ctx context.Context) error {
-		return ports.PlanFanouts(ctx, planner, s.bus.pub, s.cfg.FanoutShards, s.log)
-	})
-	s.keep(ctx, g, "fan-out worker", func(ctx context.Context) error {
-		return ports.NotifyShards(ctx, worker, s.app, s.read.CatchUp, s.log)
-	})
-	return nil
+	return router.Run(ctx)
 }
 
 func ignoreCancel(err error) error {
