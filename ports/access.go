@@ -76,6 +76,9 @@ func (s *Server) guard(rule access) echo.MiddlewareFunc {
 			if !ok {
 				return forbidden("this credential's roles may not call this endpoint")
 			}
+			if !s.probes.CaughtUp.Load() {
+				return s.probes.starting(c)
+			}
 			c.Set(callerKey, caller{p, role})
 			actor := app.Actor{ID: p.Subject, Role: role.String(), RequestID: requestIDOf(c)}
 			c.SetRequest(req.WithContext(app.WithActor(req.Context(), actor)))

@@ -24,6 +24,7 @@ type HTTPConfig struct {
 	ReserveRate float64 // reservation attempts a second per user
 	Registry    *prometheus.Registry
 	Log         *slog.Logger
+	Probes      *Probes
 }
 
 // Server speaks the contract of API.md.
@@ -32,12 +33,13 @@ type Server struct {
 	verifier *auth.Verifier
 	limiter  *userLimiter
 	visible  visibleEncoder
+	probes   *Probes
 }
 
 // NewHTTPHandler builds the Echo router for the whole contract. Each route
 // names who may call it: the table of API.md's "Who may call what".
 func NewHTTPHandler(a app.Application, cfg HTTPConfig) *echo.Echo {
-	s := &Server{app: a, verifier: cfg.Verifier, limiter: newUserLimiter(cfg.ReserveRate)}
+	s := &Server{app: a, verifier: cfg.Verifier, limiter: newUserLimiter(cfg.ReserveRate), probes: cfg.Probes}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler
@@ -45,6 +47,7 @@ func NewHTTPHandler(a app.Application, cfg HTTPConfig) *echo.Echo {
 
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})))
+	cfg.Probes.routes(e)
 
 	var (
 		marketplace = s.guard(roles(auth.Admin, auth.Marketplace))

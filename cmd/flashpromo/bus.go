@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -24,9 +26,11 @@ import (
 // follows the event store itself and nothing is published (so turning
 // Kafka on later publishes the whole log from its start).
 type bus struct {
-	pub     message.Publisher // nil in-process
-	brokers []string          // empty in-process
-	closers []func()
+	pub        message.Publisher // nil in-process
+	brokers    []string          // empty in-process
+	partitions int
+	topics     atomic.Bool // created, or found
+	closers    []func()
 }
 
 func openBus(ctx context.Context, cfg config, log *slog.Logger) (*bus, error) {
@@ -49,9 +53,9 @@ func openBus(ctx context.Context, cfg config, log *slog.Logger) (*bus, error) {
 	for _, b0 := range strings.Split(brokers, ",") {
 		b.brokers = append(b.brokers, strings.TrimSpace(b0))
 	}
-	if err := kafka.EnsureTopics(ctx, b.brokers, cfg.KafkaPartitions, topology.EventsTopic, topology.NotificationsTopic, topology.FanoutTopic); err != nil {
-		b.close()
-		return nil, fmt.Errorf("kafka topics: %w", err)
+	b.partitions = cfg.KafkaPartitions
+	if err := b.ensureTopics(ctx, 5*time.Second); err != nil {
+		log.Warn("Kafka is unreachable: starting without it; commands and reads work, the relay and the fan-out wait for it", "err", err)
 	}
 	pub, err := kafka.NewPublisher(kafka.PublisherConfig{Brokers: b.brokers, Logger: wlog})
 	if err != nil {
@@ -62,6 +66,38 @@ func openBus(ctx context.Context, cfg config, log *slog.Logger) (*bus, error) {
 	b.closers = append([]func(){func() { _ = pub.Close() }}, b.closers...)
 	log.Info("bus: kafka", "brokers", b.brokers)
 	return b, nil
+}
+
+// ensureTopics creates the topics once the brokers answer; the relay and
+// the fan-out call it first, so a start while Kafka is down only delays them.
+func (b *bus) ensureTopics(ctx context.Context, within time.Duration) error {
+	if b.topics.Load() {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, within)
+	defer cancel()
+	if err := kafka.EnsureTopics(ctx, b.brokers, b.partitions, topology.EventsTopic, topology.NotificationsTopic, topology.FanoutTopic); err != nil {
+		return fmt.Errorf("kafka topics: %w", err)
+	}
+	b.topics.Store(true)
+	return nil
+}
+
+// reachable says whether a broker answers now: "off" without Kafka.
+func (b *bus) reachable(ctx context.Context) string {
+	if b.pub == nil {
+		return "off"
+	}
+	var d net.Dialer
+	ctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	defer cancel()
+	for _, addr := range b.brokers {
+		if c, err := d.DialContext(ctx, "tcp", addr); err == nil {
+			_ = c.Close()
+			return "up"
+		}
+	}
+	return "down"
 }
 
 // subscriber joins a consumer group, committing its offsets every
@@ -78,13 +114,16 @@ func (b *bus) subscriber(group string, commitEvery time.Duration, log *slog.Logg
 // committed before the next: they are heavy). In-process: the log itself
 // from the fan-out's checkpoint, and a channel whose send returns once the
 // shard is done, so the checkpoint moves only past finished fan-outs.
-func (b *bus) fanoutFeed(store eventstore.Store, log *slog.Logger) (ports.Fanout, func(), error) {
+func (b *bus) fanoutFeed(ctx context.Context, store eventstore.Store, log *slog.Logger) (ports.Fanout, func(), error) {
 	if b.pub == nil {
 		events := &outbox.LogSubscriber{Store: store, Checkpoint: topology.FanoutCheckpoint,
 			Types: []string{domain.PromoActivated{}.EventName()}, Retry: time.Second}
 		shards := gochannel.NewGoChannel(gochannel.Config{BlockPublishUntilSubscriberAck: true}, watermillLogger(log))
 		return ports.Fanout{Events: events, Shards: shards, Send: shards},
 			func() { _ = shards.Close(); _ = events.Close() }, nil
+	}
+	if err := b.ensureTopics(ctx, 10*time.Second); err != nil {
+		return ports.Fanout{}, nil, err
 	}
 	planner, err := b.subscriber(topology.PlannerGroup, time.Second, log)
 	if err != nil {

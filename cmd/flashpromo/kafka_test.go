@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"reflect"
 	"regexp"
@@ -258,5 +259,39 @@ func TestKafkaRollingRestartDuringFanout(t *testing.T) {
 	})
 	if n := len(a.events("type=NotificationSent")); n != users {
 		t.Errorf("%d notifications for %d users after a rolling restart, want one each", n, users)
+	}
+}
+
+// TestKafkaDownAtStart: a service started while no broker answers comes up
+// degraded (reads and commands work, /readyz says Kafka is down), and once
+// a broker appears it creates the topics, publishes what was appended
+// meanwhile, and runs the fan-out.
+func TestKafkaDownAtStart(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nobody listens there now
+	s := startServer(t, newFakeClock(t0), onKafka([]string{addr}))
+	r := s.must(http.StatusOK, "GET", "/readyz", nil, false)
+	if checks := r.Body["checks"].(map[string]any); checks["kafka"] != "down" {
+		t.Errorf("/readyz says %v, want kafka down", r.Body)
+	}
+	s.newUser("early", near)
+	s.activePromo("p1", 3)
+
+	broker := startBroker(t, addr)
+	eventually(t, "the fan-out runs once Kafka is up", func() bool { return s.notifications("early") == 1 })
+	records := consume(t, broker.Addrs(), outbox.EventsTopic, len(s.events("")))
+	streams := map[string]bool{}
+	for _, rec := range records {
+		streams[string(rec.Key)] = true
+	}
+	if !streams["user-early"] || !streams["promo-p1"] {
+		t.Errorf("the events appended before Kafka came up did not reach it: streams %v", streams)
+	}
+	if r := s.must(http.StatusOK, "GET", "/readyz", nil, false); r.Body["checks"].(map[string]any)["kafka"] != "up" {
+		t.Errorf("/readyz says %v, want kafka up", r.Body)
 	}
 }

@@ -65,15 +65,16 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	defer stopWork()
 	ran := make(chan error, 1)
 	failed := make(chan error, 1)
+	// The port opens at once: /livez answers, /readyz says what is missing,
+	// and the API answers 503 until the read models have caught up.
+	log.Info("listening", "addr", cfg.HTTPAddr)
 	go func() {
-		ran <- svc.run(work, func() {
-			log.Info("listening", "addr", cfg.HTTPAddr)
-			go func() {
-				if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
-					failed <- err
-				}
-			}()
-		})
+		if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+			failed <- err
+		}
+	}()
+	go func() {
+		ran <- svc.run(work, func() { log.Info("ready: serving the API", "addr", cfg.HTTPAddr) })
 	}()
 	select {
 	case err := <-ran:

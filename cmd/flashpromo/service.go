@@ -36,6 +36,7 @@ type service struct {
 	bus     *bus
 	read    *readmodel.ReadModel
 	handler http.Handler
+	probes  *ports.Probes
 	log     *slog.Logger
 	close   func()
 }
@@ -114,11 +115,26 @@ func newService(ctx context.Context, cfg config, clock app.Clock, log *slog.Logg
 		return nil, err
 	}
 	closers = append(closers, verifier.Close)
+	probes := &ports.Probes{Database: databaseProbe(store), Kafka: b.reachable}
 	handler := ports.NewHTTPHandler(application, ports.HTTPConfig{
-		Verifier: verifier, ReserveRate: cfg.ReserveRate, Registry: registry, Log: log,
+		Verifier: verifier, ReserveRate: cfg.ReserveRate, Registry: registry, Log: log, Probes: probes,
 	})
 	return &service{cfg: cfg, app: application, store: store, bus: b, read: read, handler: handler, log: log,
-		close: closeAll}, nil
+		probes: probes, close: closeAll}, nil
+}
+
+// databaseProbe says whether the event store answers: "embedded" for the
+// in-memory one.
+func databaseProbe(store eventstore.Store) func(context.Context) string {
+	if _, ok := store.(*postgres.Store); !ok {
+		return func(context.Context) string { return "embedded" }
+	}
+	return func(ctx context.Context) string {
+		if _, err := store.Head(ctx); err != nil {
+			return "down"
+		}
+		return "up"
+	}
 }
 
 // newVerifier checks callers' credentials, and says in the log which it accepts.
@@ -147,6 +163,7 @@ func (s *service) run(ctx context.Context, ready func()) error {
 	if err != nil {
 		return fmt.Errorf("catch up read models: %w", err)
 	}
+	s.probes.CaughtUp.Store(true)
 	ready()
 	g.Go(func() error { ports.RunScheduler(ctx, s.app, s.cfg.Tick); return nil })
 	if s.bus.pub != nil {
@@ -208,6 +225,9 @@ func (s *service) keep(ctx context.Context, g *errgroup.Group, name string, f fu
 
 // relay publishes the log to Kafka; on Postgres one instance at a time.
 func (s *service) relay(ctx context.Context) error {
+	if err := s.bus.ensureTopics(ctx, 10*time.Second); err != nil {
+		return err
+	}
 	r := outbox.NewRelay(s.store, s.bus.pub, s.log)
 	if pg, ok := s.store.(*postgres.Store); ok {
 		return pg.Exclusive(ctx, outbox.Checkpoint, r.Run)
@@ -218,7 +238,7 @@ func (s *service) relay(ctx context.Context) error {
 // fanout runs the fan-out's planner and workers until ctx ends, fed as
 // the bus says: Kafka's consumer groups, or the log and a channel.
 func (s *service) fanout(ctx context.Context) error {
-	feed, closeFeed, err := s.bus.fanoutFeed(s.store, s.log)
+	feed, closeFeed, err := s.bus.fanoutFeed(ctx, s.store, s.log)
 	if err != nil {
 		return err
 	}

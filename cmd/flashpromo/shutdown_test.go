@@ -29,12 +29,12 @@ func TestShutdownFinishesRequestsInFlight(t *testing.T) {
 	served := make(chan error, 1)
 	go func() { served <- serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
 	base := "http://" + addr
-	eventually(t, "the server listens", func() bool {
-		r, err := http.Get(base + "/healthz")
+	eventually(t, "the server is ready", func() bool {
+		r, err := http.Get(base + "/readyz")
 		if err == nil {
 			r.Body.Close()
 		}
-		return err == nil
+		return err == nil && r.StatusCode == http.StatusOK
 	})
 
 	var users []map[string]any
