@@ -24,8 +24,8 @@ type Users struct {
 	cells map[s2.CellID][]uint32
 }
 
-// user is one user in 64 bytes: a *domain.User, with its maps and
-// bookkeeping, takes about three times as much.
+// user is one user in 64 bytes, a fraction of a *domain.User with its maps
+// and bookkeeping (BENCHMARKS.md, section 6).
 type user struct {
 	id   string
 	loc  domain.Location
