@@ -10,7 +10,7 @@ import (
 // The geo index. Promos are filed under the S2 cells that cover their circle
 // at promoLevel, users under the cell of their location at userLevel. Cells
 // only narrow the search: whether a user sees a promo is still decided by
-// app.Sees (segments, and domain.Within strictly less than the radius).
+// domain.Reaches (segments, and strictly less than the radius).
 const (
 	// promoLevel: level-12 cells are about 2.3 km across, the order of a
 	// typical radius: a finer level files a large circle under many more
