@@ -52,17 +52,24 @@ func (s *testServer) registerMany(prefix string, n int) {
 	}
 }
 
-// consume reads a topic from the start with franz-go, another client than
-// the service's, until want records came or the deadline passed.
-func consume(t *testing.T, brokers []string, topic string, want int) []*kgo.Record {
+// fromStart is a client reading topic from its start, a context that
+// gives it 30 s, and what closes both.
+func fromStart(t *testing.T, brokers []string, topic string) (*kgo.Client, context.Context, func()) {
 	t.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+	return cl, ctx, func() { cancel(); cl.Close() }
+}
+
+// consume reads a topic from the start with franz-go, another client than
+// the service's, until want records came or the deadline passed.
+func consume(t *testing.T, brokers []string, topic string, want int) []*kgo.Record {
+	t.Helper()
+	cl, ctx, done := fromStart(t, brokers, topic)
+	defer done()
 	var records []*kgo.Record
 	for len(records) < want && ctx.Err() == nil {
 		fetches := cl.PollFetches(ctx)
@@ -75,13 +82,8 @@ func consume(t *testing.T, brokers []string, topic string, want int) []*kgo.Reco
 // a record too many is counted too.
 func consumeAll(t *testing.T, brokers []string, topic string) []*kgo.Record {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+	cl, ctx, done := fromStart(t, brokers, topic)
+	defer done()
 	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
 	if err == nil {
 		err = ends.Error()
