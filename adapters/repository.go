@@ -129,7 +129,7 @@ func (r *Repository) Save(ctx context.Context, aggregates ...app.Aggregate) (eve
 			r.cache.Del(streamOf(a))
 		}
 		if errors.Is(err, eventstore.ErrConcurrency) {
-			return cur, fmt.Errorf("%w: %v", app.ErrConcurrent, err)
+			return cur, fmt.Errorf("%w: %w", app.ErrConcurrent, err)
 		}
 		return cur, unavailable(err)
 	}
@@ -188,7 +188,7 @@ func unavailable(err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, eventstore.ErrInvalidArgument) {
 		return err // ours, not the database's
 	}
-	return fmt.Errorf("%w: %v", app.ErrUnavailable, err)
+	return fmt.Errorf("%w: %w", app.ErrUnavailable, err)
 }
 
 // metadata encodes who asked, once per actor of a save.

@@ -13,25 +13,26 @@ type CreatePromo struct {
 	Spec domain.PromoSpec
 }
 
-// PromoCreated tells whether the promo is new or an earlier create's.
-type PromoCreated struct {
+// CreatedPromo is the promo a create answers with, and whether it is new
+// or an earlier create's.
+type CreatedPromo struct {
 	PromoView
 	Created bool
 }
 
-func (a *App) createPromo(ctx context.Context, c CreatePromo) (PromoCreated, error) {
+func (a *App) createPromo(ctx context.Context, c CreatePromo) (CreatedPromo, error) {
 	if c.ID == "" {
 		c.ID = a.ids()
 	}
 	defer a.locks.lock("promo:" + c.ID)()
-	var out PromoCreated
+	var out CreatedPromo
 	err := retry(func() error {
 		now := a.clock.Now()
 		if p, err := a.repo.LoadPromo(ctx, c.ID); err == nil {
 			if !p.SameSpec(c.Spec) {
 				return domain.ErrPromoConflict
 			}
-			out = PromoCreated{NewPromoView(p, now, a.read.NotificationsSent(p.ID())), false}
+			out = CreatedPromo{NewPromoView(p, now, a.read.NotificationsSent(p.ID())), false}
 			return nil
 		} else if !errors.Is(err, ErrNotFound) {
 			return err
@@ -52,7 +53,7 @@ func (a *App) createPromo(ctx context.Context, c CreatePromo) (PromoCreated, err
 			return err
 		}
 		waitRead(ctx, a.read, cur)
-		out = PromoCreated{NewPromoView(p, now, 0), true}
+		out = CreatedPromo{NewPromoView(p, now, 0), true}
 		return nil
 	})
 	return out, err

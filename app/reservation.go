@@ -25,7 +25,7 @@ func (a *App) reserve(ctx context.Context, c Reserve) (Reserved, error) {
 	_, err := a.onPromo(ctx, c.PromoID, &promoCommand{decide: func(p *domain.Promo) ([]Aggregate, error) {
 		now := a.clock.Now()
 		res, existing, err := p.Reserve(domain.ReserveRequest{
-			ReservationID: a.ids(),
+			ReservationID: domain.NewReservationID(c.PromoID, a.ids()),
 			UserID:        c.UserID,
 			Eligible:      a.eligible(c.UserID, p.Spec(), now),
 			Now:           now,
@@ -66,12 +66,16 @@ func (a *App) release(ctx context.Context, c Release) (ReservationView, error) {
 }
 
 func (a *App) changeReservation(ctx context.Context, id string, decide func(*domain.Promo) (domain.Reservation, error)) (ReservationView, error) {
-	r, ok := a.read.Reservation(id, a.clock.Now())
-	if !ok {
-		return ReservationView{}, ErrNotFound
+	promoID, ok := domain.PromoOfReservation(id)
+	if !ok { // an older reservation's id: only the read model knows its promo
+		r, found := a.read.Reservation(id, a.clock.Now())
+		if !found {
+			return ReservationView{}, ErrNotFound
+		}
+		promoID = r.PromoID
 	}
 	var res domain.Reservation
-	_, err := a.onPromo(ctx, r.PromoID, &promoCommand{decide: func(p *domain.Promo) ([]Aggregate, error) {
+	_, err := a.onPromo(ctx, promoID, &promoCommand{decide: func(p *domain.Promo) ([]Aggregate, error) {
 		var err error
 		res, err = decide(p)
 		return []Aggregate{p}, err

@@ -27,7 +27,7 @@ type EventLog interface {
 
 // Commands change state.
 type Commands struct {
-	CreatePromo    Handler[CreatePromo, PromoCreated]
+	CreatePromo    Handler[CreatePromo, CreatedPromo]
 	CancelPromo    Handler[CancelPromo, PromoView]
 	RegisterUser   Handler[RegisterUser, UserView]
 	RegisterUsers  Handler[RegisterUsers, int]
@@ -81,7 +81,7 @@ func New(d Deps) Application {
 	l, o := d.Logger, d.Observer
 	return Application{
 		Commands: Commands{
-			CreatePromo:    decorate("create_promo", HandlerFunc[CreatePromo, PromoCreated](a.createPromo), l, o),
+			CreatePromo:    decorate("create_promo", HandlerFunc[CreatePromo, CreatedPromo](a.createPromo), l, o),
 			CancelPromo:    decorate("cancel_promo", HandlerFunc[CancelPromo, PromoView](a.cancelPromo), l, o),
 			RegisterUser:   decorate("register_user", HandlerFunc[RegisterUser, UserView](a.registerUser), l, o),
 			RegisterUsers:  decorate("register_users", HandlerFunc[RegisterUsers, int](a.registerUsers), l, o),

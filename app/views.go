@@ -82,17 +82,17 @@ type ProjectionStatus struct {
 	Status   string // "live" | "rebuilding"
 }
 
-// Sees tells whether a user may see a promo: in one of its segments and
-// less than its radius from the store, from at or else from the user's last
-// known location. It returns the distance in metres.
+// Sees tells whether a user may see a promo by domain.Reaches, from at or
+// else from the user's last known location. It returns the distance in
+// metres.
 func Sees(u UserView, spec domain.PromoSpec, at *domain.Location) (float64, bool) {
 	if at == nil {
 		at = u.Location
 	}
-	if at == nil || !domain.Eligible(spec.Segments, u.Segments) {
+	if at == nil {
 		return 0, false
 	}
-	return domain.Within(spec.Store.Location, spec.RadiusM, *at)
+	return domain.Reaches(domain.SetOf(spec.Segments), spec.Store.Location, spec.RadiusM, domain.SetOf(u.Segments), *at)
 }
 
 // NotificationView is a notification as its user sees it.

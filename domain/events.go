@@ -1,11 +1,6 @@
 package domain
 
-import (
-	"encoding/json"
-	"fmt"
-	"reflect"
-	"time"
-)
+import "time"
 
 // Event is a fact the domain recorded. EventName is its stable type name in
 // the log and on the wire (API.md), never the Go package path, so a rename in
@@ -145,32 +140,4 @@ func EventTypes() []Event {
 		UserRegistered{}, UserLocationUpdated{}, UserPurchaseRecorded{},
 		NotificationSent{},
 	}
-}
-
-// DecodeEvent turns a stored event back into its value type (not a pointer,
-// which is what the aggregates' apply switches expect).
-func DecodeEvent(name string, data []byte) (Event, error) {
-	for _, zero := range EventTypes() {
-		if zero.EventName() != name {
-			continue
-		}
-		ptr := reflect.New(reflect.TypeOf(zero))
-		if err := json.Unmarshal(data, ptr.Interface()); err != nil {
-			return nil, fmt.Errorf("decode %s: %w", name, err)
-		}
-		return ptr.Elem().Interface().(Event), nil
-	}
-	return nil, fmt.Errorf("decode: unknown event type %q", name)
-}
-
-// byValue accepts a history whose events a codec decoded as pointers, so
-// rehydration does not silently skip them.
-func byValue(e Event) Event {
-	v := reflect.ValueOf(e)
-	if v.Kind() == reflect.Pointer && !v.IsNil() {
-		if ev, ok := v.Elem().Interface().(Event); ok {
-			return ev
-		}
-	}
-	return e
 }

@@ -37,7 +37,7 @@ func ListingID(storeID, productID string) string {
 func LoadListing(id string, history []Event) *Listing {
 	l := &Listing{root: root{id: id}, claims: map[string]claim{}}
 	for _, e := range history {
-		l.apply(byValue(e))
+		l.apply(e)
 	}
 	l.loaded(len(history))
 	return l

@@ -33,11 +33,4 @@ func Distance(a, b Location) float64 {
 	return 2 * earthRadiusM * math.Asin(math.Sqrt(math.Min(1, h)))
 }
 
-// Within says whether a point is less than radiusM from the store ("less
-// than", as the contract words it), and how far it is.
-func Within(store Location, radiusM float64, at Location) (distanceM float64, ok bool) {
-	d := Distance(store, at)
-	return d, d < radiusM
-}
-
 func sq(x float64) float64 { return x * x }

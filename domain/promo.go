@@ -94,7 +94,7 @@ func CreatePromo(id string, spec PromoSpec, now time.Time) (*Promo, error) {
 func LoadPromo(history []Event) *Promo {
 	p := newPromo()
 	for _, e := range history {
-		p.apply(byValue(e))
+		p.apply(e)
 	}
 	p.loaded(len(history))
 	return p

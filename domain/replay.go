@@ -4,7 +4,7 @@ package domain
 // the log one event at a time.
 func (p *Promo) Replay(history ...Event) {
 	for _, e := range history {
-		p.apply(byValue(e))
+		p.apply(e)
 	}
 	p.version += int64(len(history))
 }
@@ -12,7 +12,7 @@ func (p *Promo) Replay(history ...Event) {
 // Replay folds events already stored into a user.
 func (u *User) Replay(history ...Event) {
 	for _, e := range history {
-		u.apply(byValue(e))
+		u.apply(e)
 	}
 	u.version += int64(len(history))
 }

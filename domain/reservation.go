@@ -2,6 +2,7 @@ package domain
 
 import (
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -89,10 +90,27 @@ func (p *Promo) Stock(now time.Time) StockLevel {
 	return StockLevel{Total: total, Held: held, Sold: p.sold, Available: max(0, total-held-p.sold)}
 }
 
+// NewReservationID names a new reservation of a promo: the promo's id, a
+// dot, then unique (a UUID: no dot). Purchase and release find the promo's
+// stream from the reservation id alone, so an instance whose read models
+// lag does not answer 404.
+func NewReservationID(promoID, unique string) string { return promoID + "." + unique }
+
+// PromoOfReservation is the promo a reservation id names: what comes before
+// its last dot. An id without one (a bare UUID, as reservations had before
+// NewReservationID) names none.
+func PromoOfReservation(id string) (promoID string, ok bool) {
+	i := strings.LastIndexByte(id, '.')
+	if i <= 0 || i == len(id)-1 {
+		return "", false
+	}
+	return id[:i], true
+}
+
 // Reserve holds one unit for a user, checking the rules in the contract's
 // order; existing is true when the user already held one (a retry).
 func (p *Promo) Reserve(r ReserveRequest) (res Reservation, existing bool, err error) {
-	if err := r.validate(); err != nil {
+	if err := r.validate(p.id); err != nil {
 		return Reservation{}, false, err
 	}
 	if p.Status(r.Now) != PromoStatusActive {
@@ -125,8 +143,12 @@ func (p *Promo) canHold(r ReserveRequest) error {
 	return nil
 }
 
-func (r ReserveRequest) validate() error {
-	if err := validateID("reservation_id", r.ReservationID); err != nil {
+func (r ReserveRequest) validate(promoID string) error {
+	unique := r.ReservationID // the id rules bound what follows a promo's own id
+	if promo, ok := PromoOfReservation(unique); ok && promo == promoID {
+		unique = unique[len(promo)+1:]
+	}
+	if err := validateID("reservation_id", unique); err != nil {
 		return err
 	}
 	if err := validateID("user_id", r.UserID); err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -395,5 +396,32 @@ func TestOnlyAHeldReservationCloses(t *testing.T) {
 	p := domain.LoadPromo(given(1, placed("r1", "ana", soon), purchased("r1", "ana"), expired("r1", "ana"), released("nope", "ana")))
 	if r, _ := p.Reservation("r1"); r.Status != domain.ReservationStatusPurchased || p.Stock(during).Sold != 1 {
 		t.Fatalf("reservation %+v stock %+v", r, p.Stock(during))
+	}
+}
+
+func TestReservationIDsNameTheirPromo(t *testing.T) {
+	const unique = "019ad1c2-7a3b-7c4d-8e5f-0123456789ab"
+	for _, promo := range []string{"p1", "promo.v2:7", strings.Repeat("x", 128)} {
+		id := domain.NewReservationID(promo, unique)
+		if got, ok := domain.PromoOfReservation(id); !ok || got != promo {
+			t.Errorf("%s names %q (%v), want %q", id, got, ok, promo)
+		}
+		// The longest promo id still makes a valid id for its own promo.
+		p, err := domain.CreatePromo(promo, validSpec(), before)
+		must(t, err)
+		_, _, err = p.Reserve(reserve(id, "ana", true, during))
+		must(t, err)
+	}
+	for _, id := range []string{unique, "r1", ".x", "x.", ""} { // older ids, and ids of nothing
+		if got, ok := domain.PromoOfReservation(id); ok {
+			t.Errorf("%q names promo %q", id, got)
+		}
+	}
+	// Another promo's long name does not borrow the promo's allowance.
+	p, err := domain.CreatePromo("p1", validSpec(), before)
+	must(t, err)
+	_, _, err = p.Reserve(reserve(domain.NewReservationID(strings.Repeat("x", 128), unique), "ana", true, during))
+	if !errors.Is(err, domain.ErrInvalid) {
+		t.Errorf("an over-long id naming another promo: %v, want invalid", err)
 	}
 }

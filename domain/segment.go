@@ -19,21 +19,26 @@ func (s Segment) Known() bool {
 // user against many promos without comparing strings.
 type SegmentSet uint8
 
+const (
+	setNewUsers SegmentSet = 1 << iota
+	setFrequentBuyers
+)
+
 // SetOf is the set of the known segments of ss.
 func SetOf(ss []Segment) SegmentSet {
 	var set SegmentSet
 	for _, s := range ss {
 		switch s {
 		case SegmentNewUsers:
-			set |= 1
+			set |= setNewUsers
 		case SegmentFrequentBuyers:
-			set |= 2
+			set |= setFrequentBuyers
 		}
 	}
 	return set
 }
 
-// Meets tells whether the sets share a segment: Eligible, on sets.
+// Meets tells whether the sets share a segment.
 func (s SegmentSet) Meets(o SegmentSet) bool { return s&o != 0 }
 
 // SegmentRules are the thresholds of the segments (configurable, see API.md).
@@ -59,14 +64,28 @@ type Profile struct {
 // with time, so they are computed when needed. The result is sorted,
 // new_users first, and never nil (it renders as [] in JSON).
 func (r SegmentRules) Segments(p Profile, now time.Time) []Segment {
+	set := r.Set(p, now)
 	out := []Segment{}
-	if r.isNew(p, now) {
+	if set.Meets(setNewUsers) {
 		out = append(out, SegmentNewUsers)
 	}
-	if r.RecentPurchases(p, now) >= r.FrequentMinPurchases {
+	if set.Meets(setFrequentBuyers) {
 		out = append(out, SegmentFrequentBuyers)
 	}
 	return out
+}
+
+// Set evaluates a profile at now as Segments does, into a set: no
+// allocation, for the fan-out's search over every user.
+func (r SegmentRules) Set(p Profile, now time.Time) SegmentSet {
+	var set SegmentSet
+	if r.isNew(p, now) {
+		set |= setNewUsers
+	}
+	if r.RecentPurchases(p, now) >= r.FrequentMinPurchases {
+		set |= setFrequentBuyers
+	}
+	return set
 }
 
 // isNew: registered less than NewUserDays ago and never bought anything.
@@ -87,18 +106,6 @@ func (r SegmentRules) RecentPurchases(p Profile, now time.Time) int {
 		}
 	}
 	return n
-}
-
-// Eligible reports whether the user is in any of the promo's segments.
-func Eligible(promoSegments []Segment, userSegments []Segment) bool {
-	for _, p := range promoSegments {
-		for _, u := range userSegments {
-			if p == u {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // days are 24-hour periods, not calendar days: "registered less than 30 days

@@ -65,39 +65,8 @@ func TestSegmentRulesAreConfigurable(t *testing.T) {
 	}
 }
 
-func TestEligible(t *testing.T) {
-	both := []domain.Segment{domain.SegmentNewUsers, domain.SegmentFrequentBuyers}
-	tests := []struct {
-		promo, user []domain.Segment
-		want        bool
-	}{
-		{both, []domain.Segment{domain.SegmentFrequentBuyers}, true},
-		{[]domain.Segment{domain.SegmentNewUsers}, []domain.Segment{domain.SegmentFrequentBuyers}, false},
-		{both, nil, false},
-		{nil, both, false},
-	}
-	for _, tt := range tests {
-		if got := domain.Eligible(tt.promo, tt.user); got != tt.want {
-			t.Errorf("Eligible(%v, %v) = %v", tt.promo, tt.user, got)
-		}
-	}
-}
-
 func TestSegmentKnown(t *testing.T) {
 	if !domain.SegmentNewUsers.Known() || !domain.SegmentFrequentBuyers.Known() || domain.Segment("vip").Known() {
 		t.Fatal("Known is wrong")
-	}
-}
-
-// A SegmentSet decides as Eligible does, for every pair of segment lists.
-func TestSegmentSetMeetsAsEligible(t *testing.T) {
-	lists := [][]domain.Segment{nil, {domain.SegmentNewUsers}, {domain.SegmentFrequentBuyers},
-		{domain.SegmentNewUsers, domain.SegmentFrequentBuyers}, {"unknown"}}
-	for _, p := range lists {
-		for _, u := range lists[:4] { // users only ever have known segments
-			if got, want := domain.SetOf(p).Meets(domain.SetOf(u)), domain.Eligible(p, u); got != want {
-				t.Errorf("promo %v, user %v: Meets %v, Eligible %v", p, u, got, want)
-			}
-		}
 	}
 }

@@ -38,7 +38,7 @@ func RegisterUser(id string, registeredAt time.Time, loc *Location, now time.Tim
 func LoadUser(history []Event) *User {
 	u := newUser()
 	for _, e := range history {
-		u.apply(byValue(e))
+		u.apply(e)
 	}
 	u.loaded(len(history))
 	return u

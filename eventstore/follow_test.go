@@ -37,19 +37,40 @@ func followUntil(ctx context.Context, s eventstore.Store, poll time.Duration, wa
 	return err
 }
 
-// An append wakes the follower at once: with an hour between polls, only
-// Appended can.
+// An append wakes the follower at once: the append comes after a read that
+// found nothing, and with an hour between polls only Appended can wake it.
 func TestFollowWakesOnAppend(t *testing.T) {
-	s := memory.New()
+	s := &emptyReads{Store: memory.New(), empty: make(chan struct{}, 1)}
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- followUntil(ctx, s, time.Hour, 1) }()
-	time.Sleep(10 * time.Millisecond) // let it wait; the test passes either way
+	select {
+	case <-s.empty: // the follower has read the empty log and waits
+	case err := <-done:
+		t.Fatalf("follow ended before reading: %v", err)
+	}
 	appendOne(t, s, "e1")
 	if err := <-done; err != nil {
 		t.Fatalf("follow: %v", err)
 	}
+}
+
+// emptyReads tells when a read has found nothing.
+type emptyReads struct {
+	*memory.Store
+	empty chan struct{}
+}
+
+func (e *emptyReads) ReadSince(ctx context.Context, after eventstore.Cursor, limit int) ([]eventstore.Event, error) {
+	events, err := e.Store.ReadSince(ctx, after, limit)
+	if err == nil && len(events) == 0 {
+		select {
+		case e.empty <- struct{}{}:
+		default:
+		}
+	}
+	return events, err
 }
 
 // failing fails its first reads, like a database that is down.

@@ -10,19 +10,15 @@ import (
 // The geo index. Promos are filed under the S2 cells that cover their circle
 // at promoLevel, users under the cell of their location at userLevel. Cells
 // only narrow the search: whether a user sees a promo is still decided by
-// app.Sees (segments, and domain.Within strictly less than the radius).
+// domain.Reaches (segments, and strictly less than the radius).
 const (
 	// promoLevel: level-12 cells are about 2.3 km across, the order of a
-	// typical radius. A 2 km circle takes about 6 cells and a lookup meets
-	// about 2.5 times the promos really in reach; the largest circle the
-	// domain allows (50 km) takes about 1,400 cells, computed once when the
-	// promo is created (~10 ms). Level 13 would meet a third fewer
-	// candidates but file a 50 km promo under 5,300 cells; level 11 meets
-	// twice as many candidates.
+	// typical radius: a finer level files a large circle under many more
+	// cells, a coarser one meets many more candidates (BENCHMARKS.md,
+	// section 6). The cells are computed once, when the promo is created.
 	promoLevel = 12
-	// userLevel: level-14 cells are about 570 m across: a 2 km circle read
-	// down to this level visits about 1.25 times the users inside it, and a
-	// metro area of 50×50 km holds some 8,000 such cells.
+	// userLevel: level-14 cells are about 570 m across, so the search of a
+	// circle visits few users outside it (BENCHMARKS.md, section 6).
 	userLevel = 14
 
 	// coverRadiusM turns metres into an angle for covering. It is the

@@ -38,7 +38,7 @@ type message struct {
 }
 
 // notice is one notification of a user. Its id is a uuid in 16 bytes, as
-// the service makes them (the fan-out's ids are uuid.NewString); any other
+// the service makes them (the fan-out's ids are UUIDv7, codec.NewID); any other
 // id, or a time not in UTC, is kept whole in odd and id holds its index.
 type notice struct {
 	id     [16]byte

@@ -145,9 +145,8 @@ func (m *Promos) unplace(id string) {
 
 // visible lists the active promos u sees from at, nearest first. Only the
 // promos filed under the cell of at can reach it. Of those, the window and
-// the circle (a dot product) pass over most; the rest are decided as
-// app.Sees decides — the user is in one of the promo's segments and less
-// than its radius away by domain.Within — and by the promo's status.
+// the circle (a dot product) pass over most; the rest are decided by
+// domain.Reaches and by the promo's status.
 func (m *Promos) visible(u app.UserView, at domain.Location, now time.Time) []app.VisiblePromo {
 	type seen struct {
 		d  float64
@@ -165,10 +164,7 @@ func (m *Promos) visible(u app.UserView, at domain.Location, now time.Time) []ap
 			if sec < r.startSec || sec > r.endSec || !r.circle.ContainsPoint(pt) {
 				continue // surely not active now, or surely out of reach
 			}
-			if !r.segments.Meets(wants) {
-				continue
-			}
-			if d, ok := domain.Within(r.center, r.radiusM, at); ok && r.at.promo.Status(now) == domain.PromoStatusActive {
+			if d, ok := domain.Reaches(r.segments, r.center, r.radiusM, wants, at); ok && r.at.promo.Status(now) == domain.PromoStatusActive {
 				found = append(found, seen{d, r.at})
 			}
 		}

@@ -82,33 +82,6 @@ func (rm *ReadModel) Run(ctx context.Context) error {
 	return err
 }
 
-// saveByPolicy saves the models, until ctx ends, whenever the policy says:
-// the reader has caught up with the log (a save in the middle of a long
-// catch-up would soon be stale), Events were read since the last save, and
-// Interval has passed since it.
-func (rm *ReadModel) saveByPolicy(ctx context.Context, read *atomic.Int64) {
-	var saved time.Time
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		if read.Load() < int64(rm.policy.Events) || time.Since(saved) < rm.policy.Interval {
-			continue
-		}
-		head, err := rm.store.Head(ctx)
-		if err != nil || rm.behind(head) {
-			continue
-		}
-		read.Store(0)
-		saved = time.Now()
-		rm.saveAll(context.WithoutCancel(ctx))
-	}
-}
-
 // behind tells whether a model has not yet applied the log up to c.
 func (rm *ReadModel) behind(c eventstore.Cursor) bool {
 	for _, r := range []eventstore.Cursor{rm.promos.position(), rm.users.position(), rm.notifications.position()} {

@@ -24,8 +24,8 @@ type Users struct {
 	cells map[s2.CellID][]uint32
 }
 
-// user is one user in 64 bytes: a *domain.User, with its maps and
-// bookkeeping, takes about three times as much.
+// user is one user in 64 bytes, a fraction of a *domain.User with its maps
+// and bookkeeping (BENCHMARKS.md, section 6).
 type user struct {
 	id   string
 	loc  domain.Location
@@ -174,9 +174,8 @@ func (m *Users) has(id string) bool {
 
 // eligible lists, in order of registration, the users who may see the
 // promo at now from their last known location. It visits only the users
-// filed under cells its circle touches, and decides for each as app.Sees
-// does: less than the radius away by domain.Within, and in one of the
-// promo's segments.
+// filed under cells its circle touches, and decides for each by
+// domain.Reaches, with the segments evaluated at now.
 //
 // It reads the users a page at a time under the read lock, so that the
 // projector, and the readers queued behind it, never wait for the whole
@@ -196,15 +195,13 @@ func (m *Users) eligible(spec domain.PromoSpec, now time.Time) []string {
 
 	found := make([]uint64, (total+63)/64) // a bit for each user
 	n := 0
+	wanted := domain.SetOf(spec.Segments)
 	check := func(i uint32) {
 		u := m.at(i)
 		if u.cell == 0 {
 			return
 		}
-		if _, ok := domain.Within(spec.Store.Location, spec.RadiusM, u.loc); !ok {
-			return
-		}
-		if domain.Eligible(spec.Segments, m.rules.Segments(m.profile(u), now)) {
+		if _, ok := domain.Reaches(wanted, spec.Store.Location, spec.RadiusM, m.rules.Set(m.profile(u), now), u.loc); ok {
 			found[i/64] |= 1 << (i % 64)
 			n++
 		}

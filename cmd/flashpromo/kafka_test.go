@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/flashpromo/flashpromo/adapters/kafka"
@@ -54,23 +55,75 @@ func (s *testServer) registerMany(prefix string, n int) {
 	}
 }
 
-// consume reads a topic from the start with franz-go, another client than
-// the service's, until want records came or the deadline passed.
-func consume(t *testing.T, brokers []string, topic string, want int) []*kgo.Record {
+// fromStart is a client reading topic from its start, a context that
+// gives it 30 s, and what closes both.
+func fromStart(t *testing.T, brokers []string, topic string) (*kgo.Client, context.Context, func()) {
 	t.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+	return cl, ctx, func() { cancel(); cl.Close() }
+}
+
+// consume reads a topic from the start with franz-go, another client than
+// the service's, until want records came or the deadline passed.
+func consume(t *testing.T, brokers []string, topic string, want int) []*kgo.Record {
+	t.Helper()
+	cl, ctx, done := fromStart(t, brokers, topic)
+	defer done()
 	var records []*kgo.Record
 	for len(records) < want && ctx.Err() == nil {
 		fetches := cl.PollFetches(ctx)
 		fetches.EachRecord(func(r *kgo.Record) { records = append(records, r) })
 	}
 	return records
+}
+
+// consumeAll reads a topic from the start to the end it has when called, so
+// a record too many is counted too.
+func consumeAll(t *testing.T, brokers []string, topic string) []*kgo.Record {
+	t.Helper()
+	cl, ctx, done := fromStart(t, brokers, topic)
+	defer done()
+	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
+	if err == nil {
+		err = ends.Error()
+	}
+	if err != nil {
+		t.Fatalf("end offsets of %s: %v", topic, err)
+	}
+	unread := map[int32]int64{} // partition: its end offset, while not reached
+	ends.Each(func(o kadm.ListedOffset) {
+		if o.Offset > 0 {
+			unread[o.Partition] = o.Offset
+		}
+	})
+	var records []*kgo.Record
+	for len(unread) > 0 && ctx.Err() == nil {
+		cl.PollFetches(ctx).EachRecord(func(r *kgo.Record) {
+			records = append(records, r)
+			if end, ok := unread[r.Partition]; ok && r.Offset+1 >= end {
+				delete(unread, r.Partition)
+			}
+		})
+	}
+	if len(unread) > 0 {
+		t.Fatalf("%s not read to its end: %v left", topic, unread)
+	}
+	return records
+}
+
+// relayDone waits until the relay has published the whole log.
+func (s *testServer) relayDone() {
+	s.t.Helper()
+	eventually(s.t, "the relay has caught up with the log", func() bool {
+		ctx := context.Background()
+		head, err1 := s.svc.store.Head(ctx)
+		at, err2 := s.svc.store.Checkpoint(ctx, outbox.Checkpoint)
+		return err1 == nil && err2 == nil && !at.Less(head)
+	})
 }
 
 // handled reads from /metrics how many fan-out shards an instance did.
@@ -127,10 +180,10 @@ func TestKafkaTwoInstancesShareOneFanout(t *testing.T) {
 
 	f.clock.Advance(time.Minute)
 	eventually(t, "every eligible user is notified", func() bool {
-		return len(a.events("type=NotificationSent")) >= users
+		return len(a.allEvents("type=NotificationSent")) >= users
 	})
 	eventually(t, "every shard is done", func() bool { return a.handled("notify_eligible")+b.handled("notify_eligible") >= 8 })
-	if n := len(a.events("type=NotificationSent")); n != users {
+	if n := len(a.allEvents("type=NotificationSent")); n != users {
 		t.Errorf("%d notifications for %d eligible users", n, users)
 	}
 	if a.handled("notify_eligible") == 0 || b.handled("notify_eligible") == 0 {
@@ -138,7 +191,8 @@ func TestKafkaTwoInstancesShareOneFanout(t *testing.T) {
 	}
 
 	// The push gateway's topic: exactly one delivery per eligible user.
-	records := consume(t, broker.Addrs(), outbox.NotificationsTopic, users)
+	a.relayDone()
+	records := consumeAll(t, broker.Addrs(), outbox.NotificationsTopic)
 	perUser := map[string]int{}
 	for _, r := range records {
 		var d outbox.Delivery
@@ -147,8 +201,8 @@ func TestKafkaTwoInstancesShareOneFanout(t *testing.T) {
 		}
 		perUser[d.UserID]++
 	}
-	if len(perUser) != users || perUser["far-away"] != 0 {
-		t.Errorf("deliveries reached %d users (far-away %d), want %d eligible ones", len(perUser), perUser["far-away"], users)
+	if len(records) != users || len(perUser) != users || perUser["far-away"] != 0 {
+		t.Errorf("%d deliveries reached %d users (far-away %d), want one to each of %d eligible ones", len(records), len(perUser), perUser["far-away"], users)
 	}
 }
 
@@ -249,15 +303,16 @@ func TestKafkaRollingRestartDuringFanout(t *testing.T) {
 	const users = 10_000
 	f := newSharedFanout(t, "roll", users)
 	a, b := f.a, f.b
+	a.newUser("far-away", far)
 
 	f.clock.Advance(time.Minute)
 	eventually(t, "the fan-out has begun", func() bool { return len(a.events("type=NotificationSent")) > 0 })
 	b.stop() // mid fan-out
 	c := startServer(t, f.clock, onPostgres(f.url), onKafka(f.broker.Addrs()))
 	eventually(t, "every eligible user is notified", func() bool {
-		return len(c.events("type=NotificationSent")) >= users
+		return len(c.allEvents("type=NotificationSent")) >= users
 	})
-	if n := len(a.events("type=NotificationSent")); n != users {
+	if n := len(a.allEvents("type=NotificationSent")); n != users {
 		t.Errorf("%d notifications for %d users after a rolling restart, want one each", n, users)
 	}
 }

@@ -34,6 +34,21 @@ func (s *testServer) events(query string) []any {
 	return r.Body["events"].([]any)
 }
 
+// allEvents pages through the whole log, so an event too many is counted too.
+func (s *testServer) allEvents(query string) []any {
+	s.t.Helper()
+	var all []any
+	for after := int64(0); ; {
+		r := s.must(http.StatusOK, "GET", fmt.Sprintf("/v1/events?limit=10000&after=%d&%s", after, query), nil, true)
+		page := r.Body["events"].([]any)
+		if len(page) == 0 {
+			return all
+		}
+		all = append(all, page...)
+		after = int64(r.Body["next_after"].(float64))
+	}
+}
+
 func (s *testServer) notifications(user string) int {
 	s.t.Helper()
 	r := s.must(http.StatusOK, "GET", "/v1/users/"+user+"/notifications", nil, false)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"testing"
 	"time"
 )
@@ -42,20 +42,46 @@ func TestShutdownFinishesRequestsInFlight(t *testing.T) {
 		users = append(users, map[string]any{"user_id": fmt.Sprintf("u%05d", i), "registered_at": "2026-11-01T00:00:00Z"})
 	}
 	body, _ := json.Marshal(map[string]any{"users": users})
-	req, _ := http.NewRequest("POST", base+"/v1/users/batch", bytes.NewReader(body))
+	// The body waits for the server's 100 Continue, which it sends when the
+	// handler starts reading: the request is in flight when serve is
+	// stopped, and the body goes only after the listener has closed.
+	pr, pw := io.Pipe()
+	req, _ := http.NewRequest("POST", base+"/v1/users/batch", pr)
 	req.Header.Set("Authorization", "Bearer "+testToken)
+	req.Header.Set("Expect", "100-continue")
+	handling := make(chan struct{})
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		Got100Continue: func() { close(handling) },
+	}))
+	client := &http.Client{Transport: &http.Transport{ExpectContinueTimeout: time.Minute}}
 	answered := make(chan int, 1)
 	go func() {
-		res, err := http.DefaultClient.Do(req)
+		res, err := client.Do(req)
 		if err != nil {
+			t.Logf("the request in flight: %v", err)
 			answered <- 0
 			return
 		}
 		res.Body.Close()
 		answered <- res.StatusCode
 	}()
-	time.Sleep(20 * time.Millisecond) // the batch is on its way
+	select {
+	case <-handling:
+	case code := <-answered:
+		t.Fatalf("answered %d before the body was sent", code)
+	}
 	stop()
+	eventually(t, "the listener is closed", func() bool {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err != nil
+	})
+	go func() {
+		pw.Write(body)
+		pw.Close()
+	}()
 
 	if code := <-answered; code != http.StatusOK {
 		t.Errorf("the request in flight got %d, want 200", code)

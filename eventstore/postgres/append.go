@@ -21,8 +21,8 @@ const races = 5
 
 // versionsSQL probes the (stream_id, version) index once per stream: a
 // plan the planner cannot trade for a scan of the log when its statistics
-// lag behind a fast-growing table (seen: 5,000 users a batch fell from
-// 14,000 to 800 a second until ANALYZE).
+// lag behind a fast-growing table (BENCHMARKS.md, section 6, says how far
+// batches fell before).
 const versionsSQL = `SELECT s.id, v.version FROM unnest($1::text[]) AS s(id)
 CROSS JOIN LATERAL (SELECT version FROM events WHERE stream_id = s.id ORDER BY version DESC LIMIT 1) v`
 
