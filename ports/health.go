@@ -11,7 +11,7 @@ import (
 
 // Probes are what the health endpoints ask of the service.
 type Probes struct {
-	CaughtUp atomic.Bool                       // the read models have caught up since start
+	CaughtUp atomic.Bool                      // the read models have caught up since start
 	Database func(ctx context.Context) string // "up", "down" or "embedded"
 	Kafka    func(ctx context.Context) string // "up", "down" or "off"
 }

@@ -42,7 +42,10 @@ func TestCrashDuringFlashCrowd(t *testing.T) {
 		client: &http.Client{Timeout: 30 * time.Second}, out: os.Stderr}
 	ctx := context.Background()
 	first := start()
-	eventually(t, "the service is ready", func() bool { code, err := l.call(ctx, "GET", "/readyz", nil, nil, ""); return err == nil && code == http.StatusOK })
+	eventually(t, "the service is ready", func() bool {
+		code, err := l.call(ctx, "GET", "/readyz", nil, nil, "")
+		return err == nil && code == http.StatusOK
+	})
 	if err := l.seedUsers(ctx, users, 1500); err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +81,10 @@ func TestCrashDuringFlashCrowd(t *testing.T) {
 	t.Logf("killed after %d holds were told to clients", len(told))
 
 	start()
-	eventually(t, "the service is back", func() bool { code, err := l.call(ctx, "GET", "/readyz", nil, nil, ""); return err == nil && code == http.StatusOK })
+	eventually(t, "the service is back", func() bool {
+		code, err := l.call(ctx, "GET", "/readyz", nil, nil, "")
+		return err == nil && code == http.StatusOK
+	})
 	for _, id := range told {
 		var r struct{ Status string }
 		if _, err := l.call(ctx, "GET", "/v1/reservations/"+id, nil, &r, ""); err != nil || (r.Status != "held" && r.Status != "expired") {

@@ -50,7 +50,10 @@ func TestCrashDuringFanout(t *testing.T) {
 		client: &http.Client{Timeout: 60 * time.Second}, out: os.Stderr}
 	ctx := context.Background()
 	first := start()
-	eventually(t, "the service is ready", func() bool { code, err := l.call(ctx, "GET", "/readyz", nil, nil, ""); return err == nil && code == http.StatusOK })
+	eventually(t, "the service is ready", func() bool {
+		code, err := l.call(ctx, "GET", "/readyz", nil, nil, "")
+		return err == nil && code == http.StatusOK
+	})
 	if err := l.seedUsers(ctx, users, 1500); err != nil {
 		t.Fatal(err)
 	}
