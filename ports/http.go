@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/flashpromo/flashpromo/app"
+	"github.com/flashpromo/flashpromo/ports/apidoc"
 )
 
 // HTTPConfig is what the HTTP port needs besides the application.
@@ -42,6 +43,7 @@ func NewHTTPHandler(a app.Application, cfg HTTPConfig) *echo.Echo {
 
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})))
+	apidoc.Register(e) // /openapi.json and /docs, public
 
 	v1 := e.Group("/v1")
 	v1.PUT("/users/:user_id", s.putUser, admin)
