@@ -166,8 +166,16 @@ func TestOpenAPICheckCatchesDrift(t *testing.T) {
 		return r
 	}
 	health := `{"status":"ok"}`
-	if err := c.check(get("/healthz"), 200, jsonCT, []byte(health)); err != nil {
-		t.Fatalf("a conforming reply fails: %v", err)
+	for path, reply := range map[string]string{
+		"/healthz": health,
+		"/v1/events": `{"events":[{"id":"e","stream_id":"promo-p1","version":1,"position":1,"type":"PromoEnded",` +
+			`"occurred_at":"2026-11-27T22:00:00Z","data":{"promo_id":"p1"},"metadata":{"actor":"system"}}],"next_after":1}`,
+		"/v1/reservations/r1": `{"id":"r1","promo_id":"p1","user_id":"ana","status":"held",` +
+			`"price":{"amount":1,"currency":"MXN"},"expires_at":"2026-11-27T22:01:00.5Z"}`,
+	} {
+		if err := c.check(get(path), 200, jsonCT, []byte(reply)); err != nil {
+			t.Fatalf("a conforming reply of %s fails: %v", path, err)
+		}
 	}
 	post, _ := http.NewRequest("POST", "http://127.0.0.1:1/v1/promos/p1/reservations", strings.NewReader(`{"user_id":"ana","extra":1}`))
 	post.Header.Set("Content-Type", "application/json")
@@ -178,6 +186,10 @@ func TestOpenAPICheckCatchesDrift(t *testing.T) {
 		"an unknown field accepted": c.check(post, 201, jsonCT, []byte(
 			`{"id":"r1","promo_id":"p1","user_id":"ana","status":"held","price":{"amount":1,"currency":"MXN"},"expires_at":"2026-11-27T22:01:00Z"}`)),
 		"an error code of another status": c.check(get("/v1/promos/p1"), 404, jsonCT, []byte(`{"error":{"code":"sold_out","message":"x"}}`)),
+		"event data of another type": c.check(get("/v1/events"), 200, jsonCT, []byte(
+			`{"events":[{"id":"e","stream_id":"promo-p1","version":1,"position":1,"type":"PromoEnded","occurred_at":"2026-11-27T22:00:00Z","data":{"promo_id":"p1","user_id":"ana"}}],"next_after":1}`)),
+		"a time without a zone": c.check(get("/v1/reservations/r1"), 200, jsonCT, []byte(
+			`{"id":"r1","promo_id":"p1","user_id":"ana","status":"held","price":{"amount":1,"currency":"MXN"},"expires_at":"2026-11-27 22:01"}`)),
 	} {
 		if err == nil {
 			t.Errorf("%s passes the check", name)
