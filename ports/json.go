@@ -11,17 +11,25 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// MaxBody is the largest request body accepted.
-const MaxBody = 1 << 20
+// MaxBody is the largest request body accepted; MaxBatchBody that of a
+// batch of users, so that the most users a batch may carry always fit.
+const (
+	MaxBody      = 1 << 20
+	MaxBatchBody = 8 << 20
+)
 
 // decode reads exactly one JSON value into v: no unknown field, nothing
-// after it, at most MaxBody bytes. A body declared larger is refused before
-// a byte of it is read, so that its size decides, not an early syntax error.
-func decode(c echo.Context, v any) error {
-	if c.Request().ContentLength > MaxBody { // refused by its size, whatever it holds
-		return decodeError(&http.MaxBytesError{Limit: MaxBody})
+// after it, at most MaxBody bytes.
+func decode(c echo.Context, v any) error { return decodeUpTo(c, v, MaxBody) }
+
+// decodeUpTo decodes as decode does, up to limit bytes. A body declared
+// larger is refused before a byte of it is read, so that its size decides,
+// not an early syntax error.
+func decodeUpTo(c echo.Context, v any, limit int64) error {
+	if c.Request().ContentLength > limit { // refused by its size, whatever it holds
+		return decodeError(&http.MaxBytesError{Limit: limit})
 	}
-	r := http.MaxBytesReader(c.Response(), c.Request().Body, MaxBody)
+	r := http.MaxBytesReader(c.Response(), c.Request().Body, limit)
 	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -42,7 +50,7 @@ func decodeError(err error) error {
 	var typeErr *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &tooLarge):
-		return problem(http.StatusRequestEntityTooLarge, "payload_too_large", "body over 1 MiB")
+		return problem(http.StatusRequestEntityTooLarge, "payload_too_large", fmt.Sprintf("body over %d MiB", tooLarge.Limit>>20))
 	case errors.Is(err, io.EOF):
 		return invalid("body is empty")
 	case errors.As(err, &typeErr):

@@ -88,7 +88,7 @@ func (s *Server) postUsers(c echo.Context) error {
 	var req struct {
 		Users []json.RawMessage `json:"users"` // decoded one by one, so an error names its entry
 	}
-	if err := decode(c, &req); err != nil {
+	if err := decodeUpTo(c, &req, MaxBatchBody); err != nil {
 		return err
 	}
 	if req.Users == nil {
