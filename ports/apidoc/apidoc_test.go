@@ -117,3 +117,47 @@ func TestServedWithoutCredentialOrCDN(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryOperationNamesItsRoles: an operation that needs a credential
+// lists the roles of API.md v1.1 that may call it (what the console offers
+// depends on it); a public one has security: [] and no roles.
+func TestEveryOperationNamesItsRoles(t *testing.T) {
+	doc, err := openapi3.NewLoader().LoadFromData(Document())
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := map[string]bool{"client": true, "store": true, "marketplace": true, "analyst": true, "admin": true}
+	public := map[string]bool{"/healthz": true, "/metrics": true, "/openapi.json": true, "/docs": true, "/docs/{asset}": true}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			name := method + " " + path
+			roles, _ := op.Extensions["x-roles"].([]any)
+			if public[path] {
+				if op.Security == nil || len(*op.Security) != 0 || roles != nil {
+					t.Errorf("%s is public: want security: [] and no x-roles", name)
+				}
+				continue
+			}
+			if op.Security != nil || len(roles) == 0 {
+				t.Errorf("%s: want the document's bearer schemes and x-roles", name)
+			}
+			listed := map[string]bool{}
+			for _, r := range roles {
+				if s, _ := r.(string); !known[s] {
+					t.Errorf("%s: unknown role %v", name, r)
+				} else {
+					listed[s] = true
+				}
+			}
+			if !listed["admin"] {
+				t.Errorf("%s: the admin token has every role", name)
+			}
+			limits, _ := op.Extensions["x-role-limits"].(map[string]any)
+			for r := range limits {
+				if !listed[r] {
+					t.Errorf("%s: x-role-limits names %s, which x-roles does not", name, r)
+				}
+			}
+		}
+	}
+}
