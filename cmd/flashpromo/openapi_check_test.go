@@ -56,9 +56,6 @@ var loadContract = sync.OnceValues(func() (*contract, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, ct := range []string{"text/html", "text/css", "text/javascript"} {
-		openapi3filter.RegisterBodyDecoder(ct, openapi3filter.PlainBodyDecoder)
-	}
 	raw, err := jsonschema.UnmarshalJSON(bytes.NewReader(apidoc.Document()))
 	if err != nil {
 		return nil, err
@@ -75,7 +72,7 @@ var loadContract = sync.OnceValues(func() (*contract, error) {
 			// schemes an operation takes.
 			AuthenticationFunc:    func(context.Context, *openapi3filter.AuthenticationInput) error { return nil },
 			IncludeResponseStatus: true, // a status the document does not list is a mismatch
-			ExcludeRequestBody:    true, // checked by body
+			ExcludeRequestBody:    true, // JSON bodies: checkRequestBody and checkResponseBody
 			ExcludeResponseBody:   true,
 		}}, nil
 })
