@@ -345,3 +345,19 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 		}
 	}
 }
+
+// TestContractServesItsOpenAPIDocument: v1.1's /openapi.json and /docs
+// answer without a credential, the document being the one the tests check.
+func TestContractServesItsOpenAPIDocument(t *testing.T) {
+	a := ctStart(t)
+	r := a.expect(http.StatusOK, "GET", "/openapi.json", nil, ctPublic)
+	if r.Body["openapi"] != "3.1.0" || !bytes.Equal(r.Raw, apidoc.Document()) {
+		t.Errorf("/openapi.json is not the document the tests check: %.60s", r.Raw)
+	}
+	page, err := a.raw("GET", "/docs", nil, ctPublic)
+	if err != nil || page.Status != http.StatusOK || !strings.HasPrefix(page.Header.Get("Content-Type"), "text/html") {
+		t.Errorf("/docs: %d %q %v", page.Status, page.Header.Get("Content-Type"), err)
+	}
+	a.refuse(http.StatusNotFound, "not_found", "GET", "/docs/no-such-file.js", nil, ctPublic)
+	a.refuse(http.StatusMethodNotAllowed, "method_not_allowed", "POST", "/openapi.json", nil, ctPublic)
+}
