@@ -50,6 +50,9 @@ func errorHandler(err error, c echo.Context) {
 		return
 	}
 	status, body := describe(err)
+	if h := c.Response().Header(); status == http.StatusUnauthorized && h.Get(echo.HeaderWWWAuthenticate) == "" {
+		h.Set(echo.HeaderWWWAuthenticate, "Bearer") // RFC 6750: say which scheme is wanted
+	}
 	if c.Request().Method == http.MethodHead {
 		_ = c.NoContent(status)
 		return

@@ -16,6 +16,7 @@ import (
 
 	"github.com/flashpromo/flashpromo/app"
 	"github.com/flashpromo/flashpromo/ports/auth"
+	"github.com/flashpromo/flashpromo/ports/apidoc"
 )
 
 // HTTPConfig is what the HTTP port needs besides the application.
@@ -48,6 +49,7 @@ func NewHTTPHandler(a app.Application, cfg HTTPConfig) *echo.Echo {
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})))
 	cfg.Probes.routes(e)
+	apidoc.Register(e) // /openapi.json and /docs, public
 
 	var (
 		marketplace = s.guard(roles(auth.Admin, auth.Marketplace))

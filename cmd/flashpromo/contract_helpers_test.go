@@ -85,6 +85,7 @@ func (a *ctAPI) raw(method, path string, body any, auth string) (response, error
 	if err != nil {
 		return response{}, fmt.Errorf("%s %s: reading the reply: %w", method, path, err)
 	}
+	a.s.conform(req, res, raw)
 	r := response{Status: res.StatusCode, Header: res.Header, Raw: raw}
 	if strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") && len(raw) > 0 {
 		if err := json.Unmarshal(raw, &r.Body); err != nil {

@@ -192,6 +192,7 @@ func (s *testServer) send(method, path string, body any, headers map[string]stri
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
+	s.conform(req, res, raw)
 	r := response{Status: res.StatusCode, Header: res.Header, Raw: raw}
 	if len(raw) > 0 {
 		if err := json.Unmarshal(raw, &r.Body); err != nil {
