@@ -135,7 +135,7 @@ func waitReadable(t *testing.T, ctx context.Context, s *postgres.Store) {
 	for {
 		var n int
 		err := s.Pool().QueryRow(ctx, `SELECT count(*) FROM events
-			WHERE transaction_id >= pg_snapshot_xmin(pg_current_snapshot())`).Scan(&n)
+			WHERE transaction_id >= `+postgres.Horizon).Scan(&n)
 		if err != nil {
 			t.Fatal(err)
 		}
