@@ -188,7 +188,7 @@ func TestSchemaIsolation(t *testing.T) {
 		}
 		tables = append(tables, name)
 	}
-	if want := []string{"checkpoints", "events", "schema_migrations", "snapshot_parts", "snapshots"}; !slices.Equal(tables, want) {
+	if want := []string{"checkpoints", "events", "leases", "schema_migrations", "snapshot_parts", "snapshots"}; !slices.Equal(tables, want) {
 		t.Errorf("schema %s has tables %v, want %v", schema, tables, want)
 	}
 }
