@@ -14,10 +14,10 @@ import (
 // MaxBody is the largest request body accepted.
 const MaxBody = 1 << 20
 
-// decode reads exactly one JSON value into v: no unknown field, nothing
+// decodeBody reads exactly one JSON value into v: no unknown field, nothing
 // after it, at most MaxBody bytes. A body declared larger is refused before
 // a byte of it is read, so that its size decides, not an early syntax error.
-func decode(c echo.Context, v any) error {
+func decodeBody(c echo.Context, v any) error {
 	if c.Request().ContentLength > MaxBody { // refused by its size, whatever it holds
 		return decodeError(&http.MaxBytesError{Limit: MaxBody})
 	}
