@@ -16,7 +16,9 @@ const writerLockClass = "1163283543"
 // (another schema, another database) holds back no reader.
 //
 // pg_locks appears once, so that both locks of a transaction come from
-// the same look. The window function keeps it so.
+// the same look (hence the window function), and they are grouped by pid:
+// a committing backend clears its virtualtransaction before it releases
+// its locks, so one look could show the two under different ones.
 const horizon = `(SELECT coalesce(min(x), pg_snapshot_xmax(pg_current_snapshot()))
 	FROM pg_snapshot_xip(pg_current_snapshot()) AS x
 	WHERE x::xid NOT IN (
