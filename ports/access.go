@@ -70,11 +70,11 @@ func (s *Server) guard(rule access) echo.MiddlewareFunc {
 			p, err := s.verifier.Verify(req.Context(), req.Header.Get(echo.HeaderAuthorization))
 			if err != nil {
 				c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="flashpromo"`)
-				return problem(http.StatusUnauthorized, "unauthorized", "missing, invalid or expired credential")
+				return refuse(c, problem(http.StatusUnauthorized, "unauthorized", "missing, invalid or expired credential"))
 			}
 			role, ok := rule(c, p)
 			if !ok {
-				return forbidden("this credential's roles may not call this endpoint")
+				return refuse(c, forbidden("this credential's roles may not call this endpoint"))
 			}
 			if !s.probes.CaughtUp.Load() {
 				return s.probes.starting(c)
@@ -85,6 +85,15 @@ func (s *Server) guard(rule access) echo.MiddlewareFunc {
 			return next(c)
 		}
 	}
+}
+
+// refuse answers a request refused unread; its body, if any, is dropped
+// (within bounds) so that a client that sends it whole still reads why.
+func refuse(c echo.Context, err error) error {
+	if c.Request().ContentLength != 0 {
+		linger(c, 0)
+	}
+	return err
 }
 
 func forbidden(message string) error { return problem(http.StatusForbidden, "forbidden", message) }

@@ -18,14 +18,11 @@ const (
 	MaxBatchBody = 8 << 20
 )
 
-// decode reads exactly one JSON value into v: no unknown field, nothing
-// after it, at most MaxBody bytes.
-func decode(c echo.Context, v any) error { return decodeUpTo(c, v, MaxBody) }
-
-// decodeUpTo is decode with a limit. A body declared larger is refused
+// decodeBody reads exactly one JSON value into v: no unknown field,
+// nothing after it, at most limit bytes. A body declared larger is refused
 // before a byte of it is read, so that its size decides, not an early
 // syntax error.
-func decodeUpTo(c echo.Context, v any, limit int64) error {
+func decodeBody(c echo.Context, v any, limit int64) error {
 	if c.Request().ContentLength > limit { // refused by its size, whatever it holds
 		return decodeError(&http.MaxBytesError{Limit: limit})
 	}

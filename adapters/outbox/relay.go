@@ -46,33 +46,56 @@ func NewRelay(store eventstore.Store, bus message.Publisher, log *slog.Logger) *
 	return &Relay{store: store, bus: bus, log: log, retry: 500 * time.Millisecond}
 }
 
+// Lease fences a relay that one instance of several runs: Check fails once
+// another instance may have taken over, and SaveCheckpoint moves the
+// checkpoint only for the holder.
+type Lease interface {
+	Check(ctx context.Context) error
+	SaveCheckpoint(ctx context.Context, name string, c eventstore.Cursor) error
+}
+
 // Run relays from the checkpoint until ctx ends.
-func (r *Relay) Run(ctx context.Context) error {
+func (r *Relay) Run(ctx context.Context) error { return r.RunLeased(ctx, nil) }
+
+// RunLeased is Run under a lease (nil: none). It checks the lease before
+// each publish of a page, retries included, so a relay that lost it stops
+// before its next page, and it saves the checkpoint through the lease.
+func (r *Relay) RunLeased(ctx context.Context, lease Lease) error {
 	from, err := r.store.Checkpoint(ctx, Checkpoint)
 	if err != nil {
 		return err
 	}
-	return eventstore.Follow(ctx, r.store, from, 500, 100*time.Millisecond, r.relay)
+	return eventstore.Follow(ctx, r.store, from, 500, 100*time.Millisecond,
+		func(ctx context.Context, events []eventstore.Event) error { return r.relay(ctx, lease, events) })
 }
 
-func (r *Relay) relay(ctx context.Context, events []eventstore.Event) error {
+func (r *Relay) relay(ctx context.Context, lease Lease, events []eventstore.Event) error {
 	envelopes, notifications, err := messages(events)
 	if err != nil {
 		return err
 	}
-	if err := r.publish(ctx, EventsTopic, envelopes); err != nil {
+	if err := r.publish(ctx, lease, EventsTopic, envelopes); err != nil {
 		return err
 	}
-	if err := r.publish(ctx, NotificationsTopic, notifications); err != nil {
+	if err := r.publish(ctx, lease, NotificationsTopic, notifications); err != nil {
 		return err
 	}
-	return r.store.SaveCheckpoint(ctx, Checkpoint, events[len(events)-1].Cursor)
+	last := events[len(events)-1].Cursor
+	if lease == nil {
+		return r.store.SaveCheckpoint(ctx, Checkpoint, last)
+	}
+	return lease.SaveCheckpoint(ctx, Checkpoint, last)
 }
 
 // publish retries until the bus takes the batch or ctx ends: the bus being
 // down delays the relay, never a command.
-func (r *Relay) publish(ctx context.Context, topic string, msgs []*message.Message) error {
+func (r *Relay) publish(ctx context.Context, lease Lease, topic string, msgs []*message.Message) error {
 	for len(msgs) > 0 {
+		if lease != nil {
+			if err := lease.Check(ctx); err != nil {
+				return err
+			}
+		}
 		err := r.bus.Publish(topic, msgs...)
 		if err == nil {
 			return nil

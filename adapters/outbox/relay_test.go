@@ -22,15 +22,17 @@ import (
 
 // bus records what it is given, and refuses everything while down.
 type bus struct {
-	mu     sync.Mutex
-	down   bool
-	topics map[string][]*message.Message
+	mu      sync.Mutex
+	down    bool
+	refused int
+	topics  map[string][]*message.Message
 }
 
 func (b *bus) Publish(topic string, msgs ...*message.Message) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.down {
+		b.refused++
 		return errors.New("broker unreachable")
 	}
 	b.topics[topic] = append(b.topics[topic], msgs...)
@@ -43,6 +45,12 @@ func (b *bus) setDown(down bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.down = down
+}
+
+func (b *bus) refusals() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.refused
 }
 
 func (b *bus) count(topic string) int {
@@ -77,13 +85,20 @@ func TestRelayLosesNothingWhileTheBusIsDown(t *testing.T) {
 		appendNotification(t, s, i)
 	}
 	waitFor(t, func() bool { return b.count(outbox.EventsTopic) == 10 })
+	published := head(t, s)
+	waitFor(t, func() bool { return checkpoint(t, s) == published })
 	b.setDown(true)
 	for i := 10; i < 50; i++ { // appends go on while the bus is away
 		appendNotification(t, s, i)
 	}
-	time.Sleep(50 * time.Millisecond)
+	waitFor(t, func() bool { return b.refusals() >= 2 }) // the relay has tried, and tried again
+	if c := checkpoint(t, s); c != published {
+		t.Errorf("while the bus refused, the checkpoint moved from %v to %v", published, c)
+	}
 	b.setDown(false)
 	waitFor(t, func() bool { return b.count(outbox.EventsTopic) >= 50 })
+	last := head(t, s)
+	waitFor(t, func() bool { return checkpoint(t, s) == last })
 
 	seen := map[string]bool{}
 	for _, m := range b.topics[outbox.EventsTopic] {
@@ -106,6 +121,24 @@ func TestRelayLosesNothingWhileTheBusIsDown(t *testing.T) {
 	if err := json.Unmarshal(b.topics[outbox.NotificationsTopic][0].Payload, &d); err != nil || d.ID != "n0" || d.UserID != "u0" || d.PromoID != "p1" {
 		t.Errorf("first delivery %+v (%v)", d, err)
 	}
+}
+
+func head(t *testing.T, s eventstore.Store) eventstore.Cursor {
+	t.Helper()
+	c, err := s.Head(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func checkpoint(t *testing.T, s eventstore.Store) eventstore.Cursor {
+	t.Helper()
+	c, err := s.Checkpoint(context.Background(), outbox.Checkpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 func waitFor(t *testing.T, cond func() bool) {

@@ -223,14 +223,15 @@ func (s *service) keep(ctx context.Context, g *errgroup.Group, name string, f fu
 	})
 }
 
-// relay publishes the log to Kafka; on Postgres one instance at a time.
+// relay publishes the log to Kafka; on Postgres one instance at a time,
+// fenced by the lease (ADR 0014).
 func (s *service) relay(ctx context.Context) error {
 	if err := s.bus.ensureTopics(ctx, 10*time.Second); err != nil {
 		return err
 	}
 	r := outbox.NewRelay(s.store, s.bus.pub, s.log)
 	if pg, ok := s.store.(*postgres.Store); ok {
-		return pg.Exclusive(ctx, outbox.Checkpoint, r.Run)
+		return pg.Exclusive(ctx, outbox.Checkpoint, func(ctx context.Context, l *postgres.Lease) error { return r.RunLeased(ctx, l) })
 	}
 	return r.Run(ctx)
 }

@@ -16,7 +16,7 @@ func TestExclusiveLetsOneRunAtATime(t *testing.T) {
 	defer cancel()
 	a, b := connect(t, dbURL), connect(t, dbURL) // two pools: two instances
 	var running, most atomic.Int32
-	job := func(ctx context.Context) error {
+	job := func(ctx context.Context, _ *postgres.Lease) error {
 		if n := running.Add(1); n > most.Load() {
 			most.Store(n)
 		}

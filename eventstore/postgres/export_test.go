@@ -23,3 +23,6 @@ func (s *Store) AppendHolding(ctx context.Context, inserted func(), release <-ch
 
 // Pool exposes the pool to tests that query the tables directly.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// Horizon is the readers' horizon, for tests that wait on it.
+const Horizon = horizon

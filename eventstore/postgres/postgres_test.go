@@ -135,7 +135,7 @@ func waitReadable(t *testing.T, ctx context.Context, s *postgres.Store) {
 	for {
 		var n int
 		err := s.Pool().QueryRow(ctx, `SELECT count(*) FROM events
-			WHERE transaction_id >= pg_snapshot_xmin(pg_current_snapshot())`).Scan(&n)
+			WHERE transaction_id >= `+postgres.Horizon).Scan(&n)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -188,7 +188,7 @@ func TestSchemaIsolation(t *testing.T) {
 		}
 		tables = append(tables, name)
 	}
-	if want := []string{"checkpoints", "events", "schema_migrations", "snapshot_parts", "snapshots"}; !slices.Equal(tables, want) {
+	if want := []string{"checkpoints", "events", "leases", "schema_migrations", "snapshot_parts", "snapshots"}; !slices.Equal(tables, want) {
 		t.Errorf("schema %s has tables %v, want %v", schema, tables, want)
 	}
 }

@@ -18,9 +18,10 @@ import (
 // the ids grow a digit).
 const columns = `transaction_id::text, position, id, stream_id, version, type, occurred_at, data, metadata`
 
-// readable keeps the rows of transactions older than every open one: no
-// transaction that can still commit will add a row before them in log order.
-const readable = `transaction_id < pg_snapshot_xmin(pg_current_snapshot())`
+// readable keeps the rows of transactions older than every open writer of
+// the log: no transaction that can still commit will add a row before them
+// in log order.
+const readable = `transaction_id < ` + horizon
 
 // ReadStream returns the committed events of a stream with version > after.
 func (s *Store) ReadStream(ctx context.Context, streamID string, after int64) ([]eventstore.Event, error) {

@@ -1,0 +1,2 @@
+DROP TRIGGER events_writer_lock ON events;
+DROP FUNCTION events_writer_lock();
