@@ -27,7 +27,7 @@ func TestOversizedBodySentWholeGetsTheRefusal(t *testing.T) {
 		{"chunked", "Transfer-Encoding: chunked\r\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			status, reply := sendWholeThenRead(t, s.URL, "POST", "/v1/promos/p1/reservations", tc.framing, body)
+			status, reply := sendWholeThenRead(t, s.URL, "POST", "/v1/promos/p1/reservations", testToken, tc.framing, body)
 			if status != http.StatusRequestEntityTooLarge {
 				t.Fatalf("status %d, want 413: %s", status, reply)
 			}
@@ -41,9 +41,26 @@ func TestOversizedBodySentWholeGetsTheRefusal(t *testing.T) {
 	}
 }
 
+// TestRefusedCredentialSentWholeGetsTheRefusal: the same client, refused
+// for its credential before its body is read, reads the 401 or the 403.
+func TestRefusedCredentialSentWholeGetsTheRefusal(t *testing.T) {
+	s := startServer(t, newFakeClock(t0))
+	body := `{"padding":"` + strings.Repeat("x", 6<<20) + `"}`
+	analyst := strings.TrimPrefix(ctSign(t, ctClaims("alice", t0, "analyst")), "Bearer ")
+	for _, tc := range []struct {
+		token string
+		want  int
+	}{{"wrong-token", http.StatusUnauthorized}, {analyst, http.StatusForbidden}} {
+		status, reply := sendWholeThenRead(t, s.URL, "POST", "/v1/users/batch", tc.token, fmt.Sprintf("Content-Length: %d\r\n", len(body)), body)
+		if status != tc.want {
+			t.Errorf("status %d, want %d: %s", status, tc.want, reply)
+		}
+	}
+}
+
 // sendWholeThenRead writes the request, body and all, on a raw connection
 // and only then reads the response.
-func sendWholeThenRead(t *testing.T, base, method, path, framing, body string) (int, []byte) {
+func sendWholeThenRead(t *testing.T, base, method, path, token, framing, body string) (int, []byte) {
 	t.Helper()
 	u, err := url.Parse(base)
 	if err != nil {
@@ -57,7 +74,7 @@ func sendWholeThenRead(t *testing.T, base, method, path, framing, body string) (
 	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
 	w := bufio.NewWriterSize(conn, 64<<10)
 	fmt.Fprintf(w, "%s %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\n%s\r\n",
-		method, path, u.Host, testToken, framing)
+		method, path, u.Host, token, framing)
 	if strings.HasPrefix(framing, "Transfer-Encoding") {
 		for rest := body; rest != ""; {
 			n := min(len(rest), 32<<10)
