@@ -45,6 +45,7 @@ type Repository interface {
 	LoadPromo(ctx context.Context, id string) (*domain.Promo, error) // ErrNotFound
 	LoadUser(ctx context.Context, id string) (*domain.User, error)   // ErrNotFound
 	LoadListing(ctx context.Context, id string) (*domain.Listing, error)
+	LoadSeries(ctx context.Context, id string) (*domain.PromoSeries, error) // ErrNotFound
 	// Save appends every aggregate's changes atomically, each expected at its
 	// version (ErrConcurrent otherwise), and commits them.
 	Save(ctx context.Context, aggregates ...Aggregate) (eventstore.Cursor, error)

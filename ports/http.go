@@ -57,6 +57,9 @@ func NewHTTPHandler(a app.Application, cfg HTTPConfig) *echo.Echo {
 	v1.GET("/promos/:promo_id", s.getPromo)
 	v1.POST("/promos/:promo_id/cancel", s.cancelPromo, admin)
 	v1.POST("/promos/:promo_id/reservations", s.postReservation)
+	v1.POST("/promo-series", s.postSeries, admin)
+	v1.GET("/promo-series/:series_id", s.getSeries, admin)
+	v1.POST("/promo-series/:series_id/cancel", s.cancelSeries, admin)
 
 	v1.GET("/reservations/:reservation_id", s.getReservation)
 	v1.POST("/reservations/:reservation_id/purchase", s.purchase)
