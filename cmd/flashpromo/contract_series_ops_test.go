@@ -192,3 +192,30 @@ func TestContractSeriesOnceADay(t *testing.T) {
 		}
 	})
 }
+
+// TestSeriesAfterRestart: a series and its occurrences are in the log:
+// after a restart it reads the same, its occurrences run, and it cancels.
+func TestSeriesAfterRestart(t *testing.T) {
+	url := pgtest.Schema(t)
+	clock := newFakeClock(t0)
+	a := &ctAPI{t: t, s: startServer(t, clock, onPostgres(url))}
+	s := a.createSeries("kept", seriesBody("America/Mexico_City", "2026-11-27", "2026-11-29", nil))
+	a.s.stop()
+
+	b := &ctAPI{t: t, s: startServer(t, clock, onPostgres(url))}
+	if got := b.expect(http.StatusOK, "GET", "/v1/promo-series/kept", nil, ctAdmin).Body; seriesText(got) != seriesText(s) {
+		t.Errorf("after a restart %s\nwant %s", seriesText(got), seriesText(s))
+	}
+	ids := occurrenceIDs(t, s)
+	clock.Advance(time.Hour + time.Second)
+	b.untilStatus(ids[0], "active")
+	if got := b.promo(ids[0])["series_id"]; got != "kept" {
+		t.Errorf("series_id %v after a restart", got)
+	}
+	b.expect(http.StatusOK, "POST", "/v1/promo-series/kept/cancel", nil, ctAdmin)
+	for _, id := range ids {
+		if got := b.promo(id)["status"]; got != "cancelled" {
+			t.Errorf("%s is %v, want cancelled", id, got)
+		}
+	}
+}

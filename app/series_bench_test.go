@@ -1,0 +1,59 @@
+package app_test
+
+// Creating a series of 366 occurrences (a year of daily windows) on
+// Postgres, through the application with the real repository and read
+// models: the series, its 366 promos and their claims go in one append,
+// and the command waits for the read models to see them.
+//
+//	go test ./app/ -run '^$' -bench 'SeriesOfAYear' -benchtime 3x
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/flashpromo/flashpromo/app"
+	"github.com/flashpromo/flashpromo/domain"
+	"github.com/flashpromo/flashpromo/eventstore/postgres"
+	"github.com/flashpromo/flashpromo/internal/pgtest"
+)
+
+func BenchmarkSeriesOfAYearPostgres(b *testing.B) {
+	url := pgtest.Schema(b)
+	pool, err := postgres.Connect(context.Background(), url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(pool.Close)
+	store := postgres.New(pool)
+	a, _ := benchApp(b, store, fixedClock{crowdNow})
+	from, _ := domain.ParseDate("from", "2026-11-28")
+	until := from.AddDays(365)
+	n := 0
+	for b.Loop() {
+		n++
+		id := fmt.Sprintf("year-%d", n)
+		out, err := a.Commands.CreateSeries.Handle(context.Background(), app.CreateSeries{ID: id, TimeZone: "America/Mexico_City",
+			Spec: domain.SeriesSpec{
+				Promo: domain.PromoSpec{
+					Store:        domain.Store{ID: "store-" + id, Name: "Loja", Location: storeLocation},
+					Product:      domain.Product{ID: "product-1", Name: "Café"},
+					RegularPrice: domain.Money{Amount: 1000, Currency: "BRL"},
+					PromoPrice:   domain.Money{Amount: 500, Currency: "BRL"},
+					Segments:     []domain.Segment{domain.SegmentNewUsers}, RadiusM: 2000, Stock: 100,
+				},
+				Start: domain.Clock{Hour: 17}, End: domain.Clock{Hour: 19}, Days: domain.AllDays(), From: from, Until: until,
+			}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(out.Occurrences) != 366 {
+			b.Fatalf("%d occurrences, want 366", len(out.Occurrences))
+		}
+		p, err := a.Queries.Promo.Handle(context.Background(), app.GetPromo{ID: out.Occurrences[365].PromoID})
+		if err != nil || p.SeriesID != id {
+			b.Fatalf("the last occurrence read back: %+v %v", p.SeriesID, err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(n), "ms/series")
+}
