@@ -129,14 +129,13 @@ func windows(s *domain.PromoSeries) []string {
 func TestCreatePromoSeries(t *testing.T) {
 	longAgo := utc("2026-01-01T00:00:00Z")
 	for _, c := range []struct {
-		name   string
-		spec   func(*domain.SeriesSpec)
-		zone   string
-		from   string
-		until  string
-		now    time.Time
-		want   []string
-		wantTZ string
+		name  string
+		spec  func(*domain.SeriesSpec)
+		zone  string
+		from  string
+		until string
+		now   time.Time
+		want  []string
 	}{
 		{name: "New York across spring forward", zone: "America/New_York", from: "2026-03-07", until: "2026-03-09",
 			want: []string{"2026-03-07 22:00-00:00", "2026-03-08 21:00-23:00", "2026-03-09 21:00-23:00"}},
@@ -152,7 +151,9 @@ func TestCreatePromoSeries(t *testing.T) {
 			want: []string{"2026-03-07 07:00-07:45"}},
 		{name: "a window starting in the skipped hour starts at the change", zone: "America/New_York",
 			from: "2026-03-08", until: "2026-03-08",
-			spec: func(s *domain.SeriesSpec) { s.Start, s.End = domain.Clock{Hour: 2, Minute: 30}, domain.Clock{Hour: 3, Minute: 30} },
+			spec: func(s *domain.SeriesSpec) {
+				s.Start, s.End = domain.Clock{Hour: 2, Minute: 30}, domain.Clock{Hour: 3, Minute: 30}
+			},
 			want: []string{"2026-03-08 07:00-07:30"}},
 		{name: "a window over the repeated hour lasts an hour more", zone: "America/New_York",
 			from: "2026-11-01", until: "2026-11-01",

@@ -108,6 +108,10 @@ func TestContractSeriesCancel(t *testing.T) {
 		a.untilStatus(ids[0], "ended")
 		a.untilStatus(ids[1], "active")
 		hold := a.holds(ids[1], "ana")
+		// The background work of the moment is done: the log is still after the cancel.
+		a.untilEvent("PromoEnded", "promo_id", ids[0])
+		a.untilEvent("PromoActivated", "promo_id", ids[1])
+		a.fanoutDone()
 
 		r := a.expect(http.StatusOK, "POST", "/v1/promo-series/week/cancel", nil, ctAdmin).Body
 		if r["status"] != "cancelled" || len(occurrenceIDs(t, r)) != 4 {
@@ -218,4 +222,63 @@ func TestSeriesAfterRestart(t *testing.T) {
 			t.Errorf("%s is %v, want cancelled", id, got)
 		}
 	}
+}
+
+// TestSeriesCancelRacesReservations: a series cancelled while users
+// reserve its running occurrence, on two instances: every answer is one
+// of the contract's, and once the cancel has answered nothing more is held
+// or bought.
+func TestSeriesCancelRacesReservations(t *testing.T) {
+	url := pgtest.Schema(t)
+	clock := newFakeClock(t0)
+	servers := []*ctAPI{{t: t, s: startServer(t, clock, onPostgres(url))}, {t: t, s: startServer(t, clock, onPostgres(url))}}
+	a := servers[0]
+	const users = 20
+	var names []string
+	for i := range users {
+		names = append(names, fmt.Sprintf("u%02d", i))
+		a.register(names[i], 72*time.Hour, near)
+	}
+	servers[1].untilKnown(names...)
+	a.untilKnown(names...)
+	s := a.createSeries("busy", seriesBody("America/Mexico_City", "2026-11-27", "2026-12-03", nil))
+	ids := occurrenceIDs(t, s)
+	clock.Advance(time.Hour + time.Second)
+	for _, b := range servers {
+		eventually(t, "the first occurrence is active everywhere", func() bool {
+			r, err := b.raw("GET", "/v1/promos/"+ids[0], nil, ctAdmin)
+			return err == nil && r.Status == http.StatusOK && r.Body["status"] == "active"
+		})
+	}
+	began := time.Now()
+	res, errs := ctConcurrently(users+1, func(i int) (response, error) {
+		if i == users {
+			return servers[1].raw("POST", "/v1/promo-series/busy/cancel", nil, ctAdmin)
+		}
+		return servers[i%2].raw("POST", "/v1/promos/"+ids[0]+"/reservations", map[string]any{"user_id": names[i]}, ctAdmin)
+	})
+	for i, r := range res {
+		r = a.check("POST", "race", r, errs[i])
+		ok := r.Status == http.StatusCreated || r.Status == http.StatusConflict && (r.code() == "promo_not_active" || r.code() == "sold_out")
+		if i == users {
+			ok = r.Status == http.StatusOK && r.Body["status"] == "cancelled"
+		}
+		if !ok {
+			t.Errorf("request %d: %d %s", i, r.Status, r.Raw)
+		}
+	}
+	t.Logf("the race took %s", time.Since(began))
+	a = servers[1] // the one that cancelled reads its own write
+	for _, id := range ids {
+		if got := a.promo(id)["status"]; got != "cancelled" {
+			t.Errorf("%s is %v after the cancel", id, got)
+		}
+	}
+	for _, r := range res[:users] {
+		if r.Status == http.StatusCreated {
+			a.refuse(http.StatusConflict, "reservation_closed", "POST", "/v1/reservations/"+r.Body["id"].(string)+"/purchase",
+				map[string]any{"user_id": r.Body["user_id"]}, ctAdmin)
+		}
+	}
+	a.refuse(http.StatusConflict, "promo_not_active", "POST", "/v1/promos/"+ids[0]+"/reservations", map[string]any{"user_id": "u00"}, ctAdmin)
 }
