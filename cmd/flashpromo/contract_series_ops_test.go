@@ -161,10 +161,12 @@ func TestContractSeriesOnceADay(t *testing.T) {
 			if day == 2 {
 				a.advance(time.Date(2026, 11, 29, 16, 0, 1, 0, time.UTC).Sub(a.now()))
 				a.untilNotified(sentinel, 1)
+				a.untilEvent("PromoActivated", "promo_id", "morning")
+				a.fanoutDone()
 			}
 			opens := time.Date(2026, 11, 27+day, 23, 0, 1, 0, time.UTC)
 			a.advance(opens.Sub(a.now()))
-			a.untilStatus(ids[day], "active")
+			a.untilEvent("PromoActivated", "promo_id", ids[day]) // its fan-out has begun, not only its window
 			if day != 2 {
 				a.untilNotified(sentinel, 1)
 			}
