@@ -84,6 +84,6 @@ func yearSeries(id string) app.CreateSeries {
 				PromoPrice:   domain.Money{Amount: 500, Currency: "BRL"},
 				Segments:     []domain.Segment{domain.SegmentNewUsers}, RadiusM: 2000, Stock: 100,
 			},
-			Start: domain.Clock{Hour: 17}, End: domain.Clock{Hour: 19}, Days: domain.AllDays(), From: from, Until: from.AddDays(365),
+			Start: domain.TimeOfDay{Hour: 17}, End: domain.TimeOfDay{Hour: 19}, Days: domain.AllDays(), From: from, Until: from.AddDays(365),
 		}}
 }

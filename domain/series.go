@@ -14,21 +14,21 @@ import (
 // maxSeriesSpan is how far apart from and until may be, in days.
 const maxSeriesSpan = 366
 
-// Clock is a local time of day, "17:00".
-type Clock struct{ Hour, Minute int }
+// TimeOfDay is a local time of day, "17:00".
+type TimeOfDay struct{ Hour, Minute int }
 
-// ParseClock reads "HH:MM" on a 24-hour clock, 00:00 to 23:59.
-func ParseClock(field, s string) (Clock, error) {
+// ParseTimeOfDay reads "HH:MM" on a 24-hour clock, 00:00 to 23:59.
+func ParseTimeOfDay(field, s string) (TimeOfDay, error) {
 	bad := invalid(field, "must be a local time HH:MM, 00:00 to 23:59")
 	if len(s) != 5 || s[2] != ':' {
-		return Clock{}, bad
+		return TimeOfDay{}, bad
 	}
 	h, okH := twoDigits(s[0:2])
 	m, okM := twoDigits(s[3:5])
 	if !okH || !okM || h > 23 || m > 59 {
-		return Clock{}, bad
+		return TimeOfDay{}, bad
 	}
-	return Clock{h, m}, nil
+	return TimeOfDay{h, m}, nil
 }
 
 func twoDigits(s string) (int, bool) {
@@ -38,9 +38,9 @@ func twoDigits(s string) (int, bool) {
 	return int(s[0]-'0')*10 + int(s[1]-'0'), true
 }
 
-func (c Clock) String() string { return fmt.Sprintf("%02d:%02d", c.Hour, c.Minute) }
+func (c TimeOfDay) String() string { return fmt.Sprintf("%02d:%02d", c.Hour, c.Minute) }
 
-func (c Clock) minutes() int { return c.Hour*60 + c.Minute }
+func (c TimeOfDay) minutes() int { return c.Hour*60 + c.Minute }
 
 // Date is a calendar date with no zone, "2026-12-01".
 type Date struct {
@@ -102,7 +102,7 @@ func AllDays() []string {
 type SeriesSpec struct {
 	Promo       PromoSpec
 	Zone        *time.Location
-	Start, End  Clock // local times of each occurrence's window
+	Start, End  TimeOfDay // local times of each occurrence's window
 	Days        []string
 	From, Until Date // local dates, both included
 }
@@ -262,7 +262,7 @@ func (s SeriesSpec) windows() []Occurrence {
 // Both keep the order of local times (a later time of day is never an
 // earlier instant), so a window's end is never before its start; a window
 // that lies wholly in a gap has no length at all.
-func LocalInstant(d Date, c Clock, zone *time.Location) time.Time {
+func LocalInstant(d Date, c TimeOfDay, zone *time.Location) time.Time {
 	t := time.Date(d.Year, d.Month, d.Day, c.Hour, c.Minute, 0, 0, zone)
 	want := wall(d, c)
 	switch got := wallOf(t); {
@@ -287,12 +287,12 @@ func LocalInstant(d Date, c Clock, zone *time.Location) time.Time {
 }
 
 // wall is a local date and time as minutes since an epoch, to compare.
-func wall(d Date, c Clock) int64 {
+func wall(d Date, c TimeOfDay) int64 {
 	return d.midnightUTC().Unix()/60 + int64(c.minutes())
 }
 
 func wallOf(t time.Time) int64 {
-	return wall(dateOf(t), Clock{t.Hour(), t.Minute()})
+	return wall(dateOf(t), TimeOfDay{t.Hour(), t.Minute()})
 }
 
 // LoadPromoSeries rehydrates a series from its stream.

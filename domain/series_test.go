@@ -26,9 +26,9 @@ func date(t *testing.T, s string) domain.Date {
 	return d
 }
 
-func clock(t *testing.T, s string) domain.Clock {
+func hhmm(t *testing.T, s string) domain.TimeOfDay {
 	t.Helper()
-	c, err := domain.ParseClock("clock", s)
+	c, err := domain.ParseTimeOfDay("window.start", s)
 	must(t, err)
 	return c
 }
@@ -74,7 +74,7 @@ func TestLocalInstant(t *testing.T) {
 		{"UTC", "2026-03-08", "02:30", "2026-03-08T02:30:00Z"},
 	} {
 		t.Run(c.zone+" "+c.date+" "+c.clock, func(t *testing.T) {
-			got := domain.LocalInstant(date(t, c.date), clock(t, c.clock), zone(t, c.zone))
+			got := domain.LocalInstant(date(t, c.date), hhmm(t, c.clock), zone(t, c.zone))
 			if !got.Equal(utc(c.want)) {
 				t.Errorf("got %s, want %s", got.UTC().Format(time.RFC3339), c.want)
 			}
@@ -94,7 +94,7 @@ func TestLocalInstantKeepsOrder(t *testing.T) {
 		loc, d := zone(t, c.zone), date(t, c.date)
 		prev := time.Time{}
 		for m := range 24 * 60 {
-			at := domain.LocalInstant(d, domain.Clock{Hour: m / 60, Minute: m % 60}, loc)
+			at := domain.LocalInstant(d, domain.TimeOfDay{Hour: m / 60, Minute: m % 60}, loc)
 			if at.Before(prev) {
 				t.Fatalf("%s %s %02d:%02d is %s, before the minute earlier %s", c.zone, c.date, m/60, m%60, at, prev)
 			}
@@ -108,7 +108,7 @@ func seriesSpec(t *testing.T, zoneName, from, until string) domain.SeriesSpec {
 	t.Helper()
 	p := validSpec()
 	p.StartsAt, p.EndsAt = time.Time{}, time.Time{}
-	return domain.SeriesSpec{Promo: p, Zone: zone(t, zoneName), Start: clock(t, "17:00"), End: clock(t, "19:00"),
+	return domain.SeriesSpec{Promo: p, Zone: zone(t, zoneName), Start: hhmm(t, "17:00"), End: hhmm(t, "19:00"),
 		Days: domain.AllDays(), From: date(t, from), Until: date(t, until)}
 }
 
@@ -147,17 +147,19 @@ func TestCreatePromoSeries(t *testing.T) {
 			want: []string{"2026-04-04 23:00-01:00", "2026-04-05 23:00-01:00"}},
 		{name: "a window in the skipped hour has no occurrence that day", zone: "America/New_York",
 			from: "2026-03-07", until: "2026-03-08",
-			spec: func(s *domain.SeriesSpec) { s.Start, s.End = domain.Clock{Hour: 2}, domain.Clock{Hour: 2, Minute: 45} },
+			spec: func(s *domain.SeriesSpec) {
+				s.Start, s.End = domain.TimeOfDay{Hour: 2}, domain.TimeOfDay{Hour: 2, Minute: 45}
+			},
 			want: []string{"2026-03-07 07:00-07:45"}},
 		{name: "a window starting in the skipped hour starts at the change", zone: "America/New_York",
 			from: "2026-03-08", until: "2026-03-08",
 			spec: func(s *domain.SeriesSpec) {
-				s.Start, s.End = domain.Clock{Hour: 2, Minute: 30}, domain.Clock{Hour: 3, Minute: 30}
+				s.Start, s.End = domain.TimeOfDay{Hour: 2, Minute: 30}, domain.TimeOfDay{Hour: 3, Minute: 30}
 			},
 			want: []string{"2026-03-08 07:00-07:30"}},
 		{name: "a window over the repeated hour lasts an hour more", zone: "America/New_York",
 			from: "2026-11-01", until: "2026-11-01",
-			spec: func(s *domain.SeriesSpec) { s.Start, s.End = domain.Clock{Hour: 1}, domain.Clock{Hour: 2} },
+			spec: func(s *domain.SeriesSpec) { s.Start, s.End = domain.TimeOfDay{Hour: 1}, domain.TimeOfDay{Hour: 2} },
 			want: []string{"2026-11-01 05:00-07:00"}},
 		{name: "weekdays only", zone: "America/Mexico_City", from: "2026-11-27", until: "2026-12-06",
 			spec: func(s *domain.SeriesSpec) { s.Days = []string{"fri", "mon", "wed"} },
@@ -250,14 +252,14 @@ func TestCreatePromoSeriesRefusesBadInput(t *testing.T) {
 	})
 }
 
-func TestParseClockAndDate(t *testing.T) {
+func TestParseTimeOfDayAndDate(t *testing.T) {
 	for _, s := range []string{"25:00", "5pm", "17:0", "17:00:00", "24:00", "-1:00", "17-00", "", "1７:00", "12:60"} {
-		if _, err := domain.ParseClock("window.start", s); !errors.Is(err, domain.ErrInvalid) {
+		if _, err := domain.ParseTimeOfDay("window.start", s); !errors.Is(err, domain.ErrInvalid) {
 			t.Errorf("clock %q: %v, want invalid", s, err)
 		}
 	}
 	for _, s := range []string{"00:00", "23:59", "07:05"} {
-		if c, err := domain.ParseClock("window.start", s); err != nil || c.String() != s {
+		if c, err := domain.ParseTimeOfDay("window.start", s); err != nil || c.String() != s {
 			t.Errorf("clock %q: %v %v", s, c, err)
 		}
 	}
@@ -302,7 +304,7 @@ func TestSeriesSameSpecAndCancel(t *testing.T) {
 	for name, change := range map[string]func(*domain.SeriesSpec){
 		"zone":  func(s *domain.SeriesSpec) { s.Zone = zone(t, "America/Monterrey") },
 		"days":  func(s *domain.SeriesSpec) { s.Days = []string{"fri"} },
-		"end":   func(s *domain.SeriesSpec) { s.End = domain.Clock{Hour: 20} },
+		"end":   func(s *domain.SeriesSpec) { s.End = domain.TimeOfDay{Hour: 20} },
 		"until": func(s *domain.SeriesSpec) { s.Until = s.Until.AddDays(1) },
 		"stock": func(s *domain.SeriesSpec) { s.Promo.Stock++ },
 	} {

@@ -66,10 +66,10 @@ func (r seriesRequest) spec() (domain.SeriesSpec, error) {
 	if r.Days == nil { // absent: every day; present and empty is refused
 		spec.Days = domain.AllDays()
 	}
-	if spec.Start, err = domain.ParseClock("window.start", *r.Window.Start); err != nil {
+	if spec.Start, err = domain.ParseTimeOfDay("window.start", *r.Window.Start); err != nil {
 		return domain.SeriesSpec{}, err
 	}
-	if spec.End, err = domain.ParseClock("window.end", *r.Window.End); err != nil {
+	if spec.End, err = domain.ParseTimeOfDay("window.end", *r.Window.End); err != nil {
 		return domain.SeriesSpec{}, err
 	}
 	if spec.From, err = domain.ParseDate("from", *r.From); err != nil {
