@@ -214,6 +214,8 @@ func (s SeriesSpec) validateWhen() error {
 		return invalid("until", "must not be before from")
 	case span > maxSeriesSpan:
 		return invalid("until", "must be at most 366 days after from")
+	case s.Until.Year > 9998: // an occurrence's UTC times must stay within RFC 3339's years
+		return invalid("until", "must be before 9999-01-01")
 	}
 	return nil
 }

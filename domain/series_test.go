@@ -224,6 +224,7 @@ func TestCreatePromoSeriesRefusesBadInput(t *testing.T) {
 		{"day twice", "", func(s *domain.SeriesSpec) { s.Days = []string{"mon", "mon"} }, "days"},
 		{"until before from", "", func(s *domain.SeriesSpec) { s.Until = s.From.AddDays(-1) }, "until"},
 		{"span of 367 days", "", func(s *domain.SeriesSpec) { s.Until = s.From.AddDays(367) }, "until"},
+		{"beyond RFC 3339's years", "", func(s *domain.SeriesSpec) { s.From, s.Until = date(t, "9999-12-30"), date(t, "9999-12-31") }, "until"},
 		{"nothing left to come", "", func(s *domain.SeriesSpec) { s.From, s.Until = date(t, "2026-11-01"), date(t, "2026-11-26") }, "until"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

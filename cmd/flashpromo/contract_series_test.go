@@ -213,6 +213,7 @@ func TestContractSeriesBadInput(t *testing.T) {
 			"day in capitals":       ctSet(good, "days", []string{"MON"}),
 			"until before from":     ctSet(good, "until", "2026-11-26"),
 			"span of 367 days":      ctSet(good, "until", "2027-11-29"),
+			"the year 9999":         ctSet(ctSet(good, "from", "9999-12-31"), "until", "9999-12-31"),
 			"bad date":              ctSet(good, "from", "2026-02-30"),
 			"no from":               ctSet(good, "from", ctDelete),
 			"no until":              ctSet(good, "until", ctDelete),
