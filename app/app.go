@@ -22,11 +22,12 @@ func (SystemClock) Now() time.Time { return time.Now() }
 // Config holds the rules the operator sets.
 type Config struct {
 	HoldTTL time.Duration
+	Zone    *time.Location // bounds the calendar day of "one notification a day"
+	Rules   domain.SegmentRules
+
 	// ReholdCooldown: after a user's hold ran out unused, how long before
 	// they may hold that promo again (0: at once).
 	ReholdCooldown time.Duration
-	Zone           *time.Location // bounds the calendar day of "one notification a day"
-	Rules          domain.SegmentRules
 }
 
 // Aggregate is what a Repository saves.

@@ -82,8 +82,8 @@ func CreatePromo(id string, spec PromoSpec, now time.Time) (*Promo, error) {
 	return createPromo(id, spec, now, seriesOf{})
 }
 
-// createPromo creates a promo on its own (seriesID "") or as an occurrence
-// of a series.
+// createPromo creates a promo on its own (series is zero) or as an
+// occurrence of a series.
 func createPromo(id string, spec PromoSpec, now time.Time, series seriesOf) (*Promo, error) {
 	if err := validateID("id", id); err != nil {
 		return nil, err

@@ -76,7 +76,8 @@ type promoJSON struct {
 	Notifications struct {
 		Sent int `json:"sent"`
 	} `json:"notifications"`
-	Version  int64  `json:"version"`
+	Version int64 `json:"version"`
+
 	SeriesID string `json:"series_id,omitempty"` // an occurrence of that series
 }
 
