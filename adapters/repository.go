@@ -21,6 +21,7 @@ import (
 func PromoStream(id string) string   { return "promo-" + id }
 func UserStream(id string) string    { return "user-" + id }
 func ListingStream(id string) string { return id } // domain.ListingID is prefixed already
+func SeriesStream(id string) string  { return "series-" + id }
 func NotificationStream(day, userID string) string {
 	return "notification-" + day + "-" + userID // day is fixed width: no ambiguity
 }
@@ -66,6 +67,10 @@ func (r *Repository) LoadListing(ctx context.Context, id string) (*domain.Listin
 		return domain.LoadListing(id, nil), nil
 	}
 	return l, err
+}
+
+func (r *Repository) LoadSeries(ctx context.Context, id string) (*domain.PromoSeries, error) {
+	return load(ctx, r, SeriesStream(id), false, domain.LoadPromoSeries)
 }
 
 // load returns the cached aggregate when its stream has nothing newer, or
@@ -178,6 +183,8 @@ func streamOf(a app.Aggregate) string {
 		return UserStream(a.ID())
 	case *domain.Listing:
 		return ListingStream(a.ID())
+	case *domain.PromoSeries:
+		return SeriesStream(a.ID())
 	}
 	panic(fmt.Sprintf("adapters: no stream for %T", a)) // a programming error, caught by any test
 }

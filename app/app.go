@@ -24,6 +24,10 @@ type Config struct {
 	HoldTTL time.Duration
 	Zone    *time.Location // bounds the calendar day of "one notification a day"
 	Rules   domain.SegmentRules
+
+	// ReholdCooldown: after a user's hold ran out unused, how long before
+	// they may hold that promo again (0: at once).
+	ReholdCooldown time.Duration
 }
 
 // Aggregate is what a Repository saves.
@@ -42,6 +46,7 @@ type Repository interface {
 	LoadPromo(ctx context.Context, id string) (*domain.Promo, error) // ErrNotFound
 	LoadUser(ctx context.Context, id string) (*domain.User, error)   // ErrNotFound
 	LoadListing(ctx context.Context, id string) (*domain.Listing, error)
+	LoadSeries(ctx context.Context, id string) (*domain.PromoSeries, error) // ErrNotFound
 	// Save appends every aggregate's changes atomically, each expected at its
 	// version (ErrConcurrent otherwise), and commits them.
 	Save(ctx context.Context, aggregates ...Aggregate) (eventstore.Cursor, error)

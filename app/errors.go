@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/flashpromo/flashpromo/domain"
 	"github.com/flashpromo/flashpromo/eventstore"
@@ -53,6 +54,7 @@ var codes = []struct {
 	{domain.ErrPromoNotActive, KindConflict, "promo_not_active"},
 	{domain.ErrPromoConflict, KindConflict, "promo_conflict"},
 	{domain.ErrAlreadyPurchased, KindConflict, "already_purchased"},
+	{domain.ErrHoldCooldown, KindConflict, "hold_cooldown"},
 	{domain.ErrReservationClosed, KindConflict, "reservation_closed"},
 	{domain.ErrReservationExpired, KindGone, "reservation_expired"},
 	{eventstore.ErrUnknownPosition, KindInvalid, "invalid_request"},
@@ -73,6 +75,16 @@ func Classify(err error) (Kind, string) {
 		}
 	}
 	return KindInternal, "internal"
+}
+
+// RetryAfter is how long the caller of a refused command should wait
+// before trying again, when the refusal says so (a hold's cooldown).
+func RetryAfter(err error) (time.Duration, bool) {
+	var cd *domain.HoldCooldownError
+	if errors.As(err, &cd) {
+		return cd.Wait, true
+	}
+	return 0, false
 }
 
 // Invalid is a bad-input error naming what is wrong.

@@ -49,7 +49,10 @@ func (a *App) notifyEligible(ctx context.Context, c NotifyEligible) (int, error)
 		return 0, nil // ended or cancelled before the fan-out came to it
 	}
 	summary := domain.PromoSummary{ID: p.ID, Store: p.Store, Product: p.Product,
-		RegularPrice: p.RegularPrice, PromoPrice: p.PromoPrice, EndsAt: p.EndsAt}
+		RegularPrice: p.RegularPrice, PromoPrice: p.PromoPrice, StartsAt: p.StartsAt, EndsAt: p.EndsAt}
+	if p.SeriesID != "" {
+		summary.Window, _ = time.LoadLocation(p.TimeZone) // loaded when the series was created; nil (the usual words) were it gone
+	}
 	// Every user of the fan-out gets the same words: written once.
 	words := domain.NewNotification("", "", summary, now, a.cfg.Zone)
 	eligible := func() []string { return a.read.Eligible(p.PromoSpec, now) }

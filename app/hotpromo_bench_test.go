@@ -97,7 +97,7 @@ func benchApp(tb testing.TB, store eventstore.Store, clock app.Clock, wrap ...fu
 		r = w(r)
 	}
 	a := app.New(app.Deps{
-		Config: app.Config{HoldTTL: time.Minute, Zone: time.UTC, Rules: rules},
+		Config: app.Config{HoldTTL: time.Minute, ReholdCooldown: time.Minute, Zone: time.UTC, Rules: rules},
 		Clock:  clock, IDs: uuid.NewString, Repo: r, Read: read, Log: store,
 		Projections: read, Logger: log, Observer: noObserver{},
 	})

@@ -73,6 +73,10 @@ func (r *fakeRepo) LoadListing(_ context.Context, id string) (*domain.Listing, e
 	return domain.LoadListing(id, nil), nil
 }
 
+func (r *fakeRepo) LoadSeries(context.Context, string) (*domain.PromoSeries, error) {
+	return nil, ErrNotFound
+}
+
 func (r *fakeRepo) Save(_ context.Context, aggregates ...Aggregate) (eventstore.Cursor, error) {
 	n := int(r.calls.Add(1) - 1)
 	if r.beforeSave != nil {

@@ -30,6 +30,7 @@ func (a *App) reserve(ctx context.Context, c Reserve) (Reserved, error) {
 			Eligible:      a.eligible(c.UserID, p.Spec(), now),
 			Now:           now,
 			TTL:           a.cfg.HoldTTL,
+			Cooldown:      a.cfg.ReholdCooldown,
 		})
 		out = Reserved{NewReservationView(res, now), existing}
 		return []Aggregate{p}, err

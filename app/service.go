@@ -29,6 +29,8 @@ type EventLog interface {
 type Commands struct {
 	CreatePromo    Handler[CreatePromo, CreatedPromo]
 	CancelPromo    Handler[CancelPromo, PromoView]
+	CreateSeries   Handler[CreateSeries, SeriesCreated]
+	CancelSeries   Handler[CancelSeries, SeriesView]
 	RegisterUser   Handler[RegisterUser, UserView]
 	RegisterUsers  Handler[RegisterUsers, int]
 	MoveUser       Handler[MoveUser, UserView]
@@ -47,6 +49,7 @@ type Commands struct {
 type Queries struct {
 	Promo         Handler[GetPromo, PromoView]
 	Promos        Handler[ListPromos, []PromoView]
+	Series        Handler[GetSeries, SeriesView]
 	User          Handler[GetUser, UserView]
 	UserPromos    Handler[UserPromos, []VisiblePromo]
 	Notifications Handler[UserNotifications, []NotificationView]
@@ -83,6 +86,8 @@ func New(d Deps) Application {
 		Commands: Commands{
 			CreatePromo:    decorate("create_promo", HandlerFunc[CreatePromo, CreatedPromo](a.createPromo), l, o),
 			CancelPromo:    decorate("cancel_promo", HandlerFunc[CancelPromo, PromoView](a.cancelPromo), l, o),
+			CreateSeries:   decorate("create_series", HandlerFunc[CreateSeries, SeriesCreated](a.createSeries), l, o),
+			CancelSeries:   decorate("cancel_series", HandlerFunc[CancelSeries, SeriesView](a.cancelSeries), l, o),
 			RegisterUser:   decorate("register_user", HandlerFunc[RegisterUser, UserView](a.registerUser), l, o),
 			RegisterUsers:  decorate("register_users", HandlerFunc[RegisterUsers, int](a.registerUsers), l, o),
 			MoveUser:       decorate("move_user", HandlerFunc[MoveUser, UserView](a.moveUser), l, o),
@@ -101,6 +106,7 @@ func New(d Deps) Application {
 		Queries: Queries{
 			Promo:         decorate("get_promo", HandlerFunc[GetPromo, PromoView](a.getPromo), l, o),
 			Promos:        decorate("list_promos", HandlerFunc[ListPromos, []PromoView](a.listPromos), l, o),
+			Series:        decorate("get_series", HandlerFunc[GetSeries, SeriesView](a.getSeries), l, o),
 			User:          decorate("get_user", HandlerFunc[GetUser, UserView](a.getUser), l, o),
 			UserPromos:    decorate("user_promos", HandlerFunc[UserPromos, []VisiblePromo](a.userPromos), l, o),
 			Notifications: decorate("user_notifications", HandlerFunc[UserNotifications, []NotificationView](a.userNotifications), l, o),

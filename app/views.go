@@ -14,6 +14,8 @@ type PromoView struct {
 	Stock             domain.StockLevel
 	NotificationsSent int
 	Version           int64
+	SeriesID          string // of the series it is an occurrence of, if any
+	TimeZone          string // of the series' local window
 }
 
 // NewPromoView reads p at now; sent is its notification count.
@@ -25,6 +27,8 @@ func NewPromoView(p *domain.Promo, now time.Time, sent int) PromoView {
 		Stock:             p.Stock(now),
 		NotificationsSent: sent,
 		Version:           p.Version(),
+		SeriesID:          p.SeriesID(),
+		TimeZone:          p.TimeZone(),
 	}
 }
 

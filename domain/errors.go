@@ -3,7 +3,10 @@
 // the standard library and takes time as a parameter, never from the clock.
 package domain
 
-import "errors"
+import (
+	"errors"
+	"time"
+)
 
 // Sentinels, one per rule that can refuse a command. app/ sorts them into
 // kinds (invalid, not found, conflict, forbidden, gone) with errors.Is.
@@ -18,10 +21,26 @@ var (
 	ErrReservationClosed   = errors.New("reservation is closed")
 	ErrReservationExpired  = errors.New("reservation expired")
 	ErrPromoConflict       = errors.New("promo conflicts with another promo")
+	ErrHoldCooldown        = errors.New("this user's hold ran out unused a moment ago")
 	// ErrUserNotFound guards behaviour on a user that was never registered;
 	// app/ should have answered 404 before reaching the domain.
 	ErrUserNotFound = errors.New("user not found")
 )
+
+// HoldCooldownError refuses a user who let a hold of the promo run out
+// less than the cooldown ago; Wait is how long until Until, when they may
+// hold it again.
+type HoldCooldownError struct {
+	Until time.Time
+	Wait  time.Duration
+}
+
+func (e *HoldCooldownError) Error() string {
+	return ErrHoldCooldown.Error() + ": hold it again from " + e.Until.UTC().Format(time.RFC3339)
+}
+
+// Unwrap lets callers test errors.Is(err, ErrHoldCooldown).
+func (e *HoldCooldownError) Unwrap() error { return ErrHoldCooldown }
 
 // ValidationError names the JSON field of a bad value, so the API can say
 // which one it refused.

@@ -21,6 +21,8 @@ type PromoCreated struct {
 	StartsAt     time.Time `json:"starts_at"`
 	EndsAt       time.Time `json:"ends_at"`
 	Stock        int       `json:"stock"`
+	SeriesID     string    `json:"series_id,omitempty"` // an occurrence of that series
+	TimeZone     string    `json:"time_zone,omitempty"` // the series' zone, of its local window
 }
 
 // PromoActivated: the promo's window opened and the fan-out may start.
@@ -36,6 +38,37 @@ type PromoEnded struct {
 // PromoCancelled: an admin withdrew the promo.
 type PromoCancelled struct {
 	PromoID string `json:"promo_id"`
+}
+
+// PromoSeriesCreated holds the series as created: the promo body, when its
+// occurrences are, and the promos made for them.
+type PromoSeriesCreated struct {
+	SeriesID     string       `json:"series_id"`
+	Store        Store        `json:"store"`
+	Product      Product      `json:"product"`
+	RegularPrice Money        `json:"regular_price"`
+	PromoPrice   Money        `json:"promo_price"`
+	Segments     []Segment    `json:"segments"`
+	RadiusM      float64      `json:"radius_m"`
+	Stock        int          `json:"stock"`
+	TimeZone     string       `json:"time_zone"`
+	Window       SeriesWindow `json:"window"`
+	Days         []string     `json:"days"`
+	From         string       `json:"from"`
+	Until        string       `json:"until"`
+	Occurrences  []Occurrence `json:"occurrences"`
+}
+
+// SeriesWindow is the local window of every occurrence, "17:00" to "19:00".
+type SeriesWindow struct {
+	Start string `json:"start"`
+	End   string `json:"end"`
+}
+
+// PromoSeriesCancelled: an admin cancelled the series (and, in the same
+// append, its occurrences that had not ended).
+type PromoSeriesCancelled struct {
+	SeriesID string `json:"series_id"`
 }
 
 // PromoSlotClaimed: a promo took its window for a store and product.
@@ -119,6 +152,8 @@ func (PromoCreated) EventName() string         { return "PromoCreated" }
 func (PromoActivated) EventName() string       { return "PromoActivated" }
 func (PromoEnded) EventName() string           { return "PromoEnded" }
 func (PromoCancelled) EventName() string       { return "PromoCancelled" }
+func (PromoSeriesCreated) EventName() string   { return "PromoSeriesCreated" }
+func (PromoSeriesCancelled) EventName() string { return "PromoSeriesCancelled" }
 func (PromoSlotClaimed) EventName() string     { return "PromoSlotClaimed" }
 func (PromoSlotReleased) EventName() string    { return "PromoSlotReleased" }
 func (ReservationPlaced) EventName() string    { return "ReservationPlaced" }
@@ -139,5 +174,6 @@ func EventTypes() []Event {
 		ReservationPlaced{}, ReservationReleased{}, ReservationExpired{}, PurchaseCompleted{},
 		UserRegistered{}, UserLocationUpdated{}, UserPurchaseRecorded{},
 		NotificationSent{},
+		PromoSeriesCreated{}, PromoSeriesCancelled{},
 	}
 }

@@ -37,6 +37,8 @@ func sampleEvents() []domain.Event {
 		domain.UserPurchaseRecorded{UserID: "ana", PurchaseID: "o1", PurchasedAt: at},
 		domain.NotificationSent{NotificationID: "n1", UserID: "ana", PromoID: promoID, Day: "2026-11-27",
 			Title: "Flash Promo: Audífonos XYZ at TechShop", Body: "499.00 MXN instead of 999.00 MXN, until 19:00", SentAt: at},
+		seriesCreated(),
+		domain.PromoSeriesCancelled{SeriesID: "s1"},
 	}
 }
 
@@ -94,7 +96,8 @@ func TestEventNamesAreTheContractsTypes(t *testing.T) {
 	}
 	want := []string{"PromoCreated", "PromoActivated", "PromoEnded", "PromoCancelled", "PromoSlotClaimed", "PromoSlotReleased",
 		"ReservationPlaced", "ReservationReleased", "ReservationExpired", "PurchaseCompleted",
-		"UserRegistered", "UserLocationUpdated", "UserPurchaseRecorded", "NotificationSent"}
+		"UserRegistered", "UserLocationUpdated", "UserPurchaseRecorded", "NotificationSent",
+		"PromoSeriesCreated", "PromoSeriesCancelled"}
 	if !slices.Equal(names, want) {
 		t.Fatalf("names %v", names)
 	}
@@ -120,6 +123,11 @@ func TestEventDataFields(t *testing.T) {
 		{domain.UserLocationUpdated{}, []string{"user_id", "location"}},
 		{domain.UserPurchaseRecorded{}, []string{"user_id", "purchase_id", "purchased_at"}},
 		{domain.NotificationSent{}, []string{"id", "user_id", "promo_id", "day", "title", "body", "sent_at"}},
+		{occurrence(1), []string{"promo_id", "store", "product", "regular_price", "promo_price", "segments", "radius_m", "starts_at", "ends_at", "stock",
+			"series_id", "time_zone"}},
+		{seriesCreated(), []string{"series_id", "store", "product", "regular_price", "promo_price", "segments", "radius_m", "stock",
+			"time_zone", "window", "days", "from", "until", "occurrences"}},
+		{domain.PromoSeriesCancelled{}, []string{"series_id"}},
 	}
 	for _, tt := range tests {
 		data, _ := json.Marshal(tt.event)
@@ -155,4 +163,21 @@ func must(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// occurrence is created(stock) as an occurrence of series s1.
+func occurrence(stock int) domain.PromoCreated {
+	c := created(stock)
+	c.SeriesID, c.TimeZone = "s1", "America/Mexico_City"
+	return c
+}
+
+// seriesCreated is a series of one occurrence, every field set.
+func seriesCreated() domain.PromoSeriesCreated {
+	s := validSpec()
+	return domain.PromoSeriesCreated{SeriesID: "s1", Store: s.Store, Product: s.Product,
+		RegularPrice: s.RegularPrice, PromoPrice: s.PromoPrice, Segments: s.Segments, RadiusM: s.RadiusM, Stock: 5,
+		TimeZone: "America/Mexico_City", Window: domain.SeriesWindow{Start: "17:00", End: "19:00"},
+		Days: []string{"fri"}, From: "2026-11-27", Until: "2026-11-27",
+		Occurrences: []domain.Occurrence{{PromoID: promoID, Date: "2026-11-27", StartsAt: startsAt, EndsAt: endsAt}}}
 }

@@ -18,9 +18,19 @@ func NewNotification(id, userID string, promo PromoSummary, now time.Time, zone 
 		PromoID:        promo.ID,
 		Day:            NotificationDay(now, zone),
 		Title:          "Flash Promo: " + promo.Product.Name + " at " + promo.Store.Name,
-		Body:           promo.PromoPrice.String() + " instead of " + promo.RegularPrice.String() + ", until " + until(promo.EndsAt, now, zone),
+		Body:           body(promo, now, zone),
 		SentAt:         now.UTC(),
 	}
+}
+
+// body says the price and until when; an occurrence of a series says it
+// is today's window, in the series' zone.
+func body(promo PromoSummary, now time.Time, zone *time.Location) string {
+	price := promo.PromoPrice.String() + " instead of " + promo.RegularPrice.String()
+	if w := promo.Window; w != nil {
+		return "Today " + promo.StartsAt.In(w).Format("15:04") + "–" + promo.EndsAt.In(w).Format("15:04") + ": " + price
+	}
+	return price + ", until " + until(promo.EndsAt, now, zone)
 }
 
 // until shows the end time in the user's zone, with the date only when the

@@ -53,6 +53,7 @@ const (
 type Promo struct {
 	root
 	spec      PromoSpec
+	series    seriesOf
 	activated bool
 	ended     bool
 	cancelled bool
@@ -66,7 +67,11 @@ type PromoSummary struct {
 	Product      Product
 	RegularPrice Money
 	PromoPrice   Money
+	StartsAt     time.Time
 	EndsAt       time.Time
+	// Window is the zone of the local window of a series' occurrence (nil
+	// for a promo on its own): its notification tells today's window.
+	Window *time.Location
 }
 
 func newPromo() *Promo { return &Promo{holds: newHolds()} }
@@ -74,6 +79,12 @@ func newPromo() *Promo { return &Promo{holds: newHolds()} }
 // CreatePromo validates spec by the rules of API.md and records PromoCreated.
 // Times are kept in UTC so that stored events round-trip exactly.
 func CreatePromo(id string, spec PromoSpec, now time.Time) (*Promo, error) {
+	return createPromo(id, spec, now, seriesOf{})
+}
+
+// createPromo creates a promo on its own (series is zero) or as an
+// occurrence of a series.
+func createPromo(id string, spec PromoSpec, now time.Time, series seriesOf) (*Promo, error) {
 	if err := validateID("id", id); err != nil {
 		return nil, err
 	}
@@ -86,6 +97,7 @@ func CreatePromo(id string, spec PromoSpec, now time.Time) (*Promo, error) {
 		RegularPrice: spec.RegularPrice, PromoPrice: spec.PromoPrice,
 		Segments: slices.Clone(spec.Segments), RadiusM: spec.RadiusM,
 		StartsAt: spec.StartsAt.UTC(), EndsAt: spec.EndsAt.UTC(), Stock: spec.Stock,
+		SeriesID: series.ID, TimeZone: series.TimeZone,
 	})
 	return p, nil
 }
@@ -106,6 +118,14 @@ func (p *Promo) Spec() PromoSpec {
 	s.Segments = slices.Clone(s.Segments)
 	return s
 }
+
+// seriesOf names the series a promo is an occurrence of, and its zone.
+type seriesOf struct{ ID, TimeZone string }
+
+// SeriesID is the series the promo is an occurrence of, "" for none, and
+// TimeZone the zone of the series' local window.
+func (p *Promo) SeriesID() string { return p.series.ID }
+func (p *Promo) TimeZone() string { return p.series.TimeZone }
 
 // SameSpec tells an idempotent retry of a create (same body) from a
 // conflicting reuse of its id. Times compare as instants and segments as a set.
@@ -193,7 +213,7 @@ func (p *Promo) Cancel(now time.Time) error {
 func (p *Promo) Summary() PromoSummary {
 	s := p.spec
 	return PromoSummary{ID: p.id, Store: s.Store, Product: s.Product,
-		RegularPrice: s.RegularPrice, PromoPrice: s.PromoPrice, EndsAt: s.EndsAt}
+		RegularPrice: s.RegularPrice, PromoPrice: s.PromoPrice, StartsAt: s.StartsAt, EndsAt: s.EndsAt}
 }
 
 func (p *Promo) record(e Event) {
@@ -209,6 +229,7 @@ func (p *Promo) apply(e Event) {
 		p.spec = PromoSpec{Store: e.Store, Product: e.Product, RegularPrice: e.RegularPrice,
 			PromoPrice: e.PromoPrice, Segments: slices.Clone(e.Segments), RadiusM: e.RadiusM,
 			StartsAt: e.StartsAt, EndsAt: e.EndsAt, Stock: e.Stock}
+		p.series = seriesOf{e.SeriesID, e.TimeZone}
 	case PromoActivated:
 		p.activated = true
 	case PromoEnded:

@@ -229,7 +229,7 @@ func TestPromoFlags(t *testing.T) {
 
 func TestSummary(t *testing.T) {
 	got := domain.LoadPromo(given(5)).Summary()
-	want := domain.PromoSummary{ID: promoID, Store: techShop, Product: xyz, RegularPrice: regular, PromoPrice: price, EndsAt: endsAt}
+	want := domain.PromoSummary{ID: promoID, Store: techShop, Product: xyz, RegularPrice: regular, PromoPrice: price, StartsAt: startsAt, EndsAt: endsAt}
 	if got != want {
 		t.Fatalf("Summary = %#v", got)
 	}

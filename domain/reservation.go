@@ -50,6 +50,9 @@ type ReserveRequest struct {
 	Eligible      bool
 	Now           time.Time
 	TTL           time.Duration
+	// Cooldown is how long after a hold of this user ran out unused the
+	// user may not hold this promo again; 0 turns it off.
+	Cooldown time.Duration
 }
 
 // StockLevel is the promo's units as of a moment.
@@ -132,6 +135,11 @@ func (p *Promo) canHold(r ReserveRequest) error {
 	switch {
 	case p.bought[r.UserID]:
 		return ErrAlreadyPurchased
+	}
+	if err := p.cooldown(r.UserID, r.Now, r.Cooldown); err != nil {
+		return err
+	}
+	switch {
 	case !r.Eligible:
 		return ErrNotEligible
 	case p.Stock(r.Now).Available == 0:
@@ -160,7 +168,31 @@ func (r ReserveRequest) validate(promoID string) error {
 	if r.TTL <= 0 {
 		return invalid("ttl", "must be positive")
 	}
+	if r.Cooldown < 0 {
+		return invalid("cooldown", "must not be negative")
+	}
 	return nil
+}
+
+// cooldown refuses a user whose last hold of this promo ran out unused less
+// than d ago. Only the last hold matters: a user holds one at a time, and a
+// later one was placed after any earlier cooldown. A hold ran out at
+// ExpiresAt whether or not ReservationExpired was recorded, so the clock
+// decides, as it does for stock.
+func (p *Promo) cooldown(userID string, now time.Time, d time.Duration) error {
+	mine := p.byUser[userID]
+	if d <= 0 || len(mine) == 0 {
+		return nil
+	}
+	last := p.list[mine[len(mine)-1]]
+	if last.StatusAt(now) != ReservationStatusExpired {
+		return nil // released or bought: no cooldown
+	}
+	until := last.ExpiresAt.Add(d)
+	if !now.Before(until) {
+		return nil
+	}
+	return &HoldCooldownError{Until: until, Wait: until.Sub(now)}
 }
 
 // liveHold finds the user's hold that is still running, if any.

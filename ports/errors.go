@@ -3,6 +3,8 @@ package ports
 import (
 	"errors"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -53,11 +55,20 @@ func errorHandler(err error, c echo.Context) {
 	if h := c.Response().Header(); status == http.StatusUnauthorized && h.Get(echo.HeaderWWWAuthenticate) == "" {
 		h.Set(echo.HeaderWWWAuthenticate, "Bearer") // RFC 6750: say which scheme is wanted
 	}
+	if wait, ok := app.RetryAfter(err); ok {
+		c.Response().Header().Set("Retry-After", retryAfterSeconds(wait))
+	}
 	if c.Request().Method == http.MethodHead {
 		_ = c.NoContent(status)
 		return
 	}
 	_ = c.JSON(status, apiError{body})
+}
+
+// retryAfterSeconds is a Retry-After value: whole seconds, rounded up, so
+// a client that waits that long is not refused again.
+func retryAfterSeconds(d time.Duration) string {
+	return strconv.FormatInt(max(1, int64((d+time.Second-1)/time.Second)), 10)
 }
 
 func describe(err error) (int, errorBody) {

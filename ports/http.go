@@ -15,8 +15,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/flashpromo/flashpromo/app"
-	"github.com/flashpromo/flashpromo/ports/auth"
 	"github.com/flashpromo/flashpromo/ports/apidoc"
+	"github.com/flashpromo/flashpromo/ports/auth"
 )
 
 // HTTPConfig is what the HTTP port needs besides the application.
@@ -74,6 +74,9 @@ func NewHTTPHandler(a app.Application, cfg HTTPConfig) *echo.Echo {
 	v1.GET("/promos/:promo_id", s.getPromo, anyone)
 	v1.POST("/promos/:promo_id/cancel", s.cancelPromo, store)
 	v1.POST("/promos/:promo_id/reservations", s.postReservation, shopper)
+	v1.POST("/promo-series", s.postSeries, store)
+	v1.GET("/promo-series/:series_id", s.getSeries, store)
+	v1.POST("/promo-series/:series_id/cancel", s.cancelSeries, store)
 
 	v1.GET("/reservations/:reservation_id", s.getReservation, shopper)
 	v1.POST("/reservations/:reservation_id/purchase", s.purchase, shopper)

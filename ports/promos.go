@@ -78,6 +78,8 @@ type promoJSON struct {
 		Sent int `json:"sent"`
 	} `json:"notifications"`
 	Version int64 `json:"version"`
+
+	SeriesID string `json:"series_id,omitempty"` // an occurrence of that series
 }
 
 type stockJSON struct {
@@ -92,7 +94,7 @@ func promoOut(p app.PromoView) promoJSON {
 		ID: p.ID, Store: p.Store, Product: p.Product, RegularPrice: p.RegularPrice, PromoPrice: p.PromoPrice,
 		Segments: p.Segments, RadiusM: p.RadiusM, StartsAt: p.StartsAt, EndsAt: p.EndsAt, Status: string(p.Status),
 		Stock:   stockJSON{p.Stock.Total, p.Stock.Held, p.Stock.Sold, p.Stock.Available},
-		Version: p.Version,
+		Version: p.Version, SeriesID: p.SeriesID,
 	}
 	out.Notifications.Sent = p.NotificationsSent
 	return out

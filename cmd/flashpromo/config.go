@@ -24,6 +24,7 @@ type config struct {
 	AdminToken        string
 	Auth              authConfig
 	HoldTTL           time.Duration
+	ReholdCooldown    time.Duration // holdTTLCooldown (the default) follows HoldTTL
 	Timezone          string
 	ReserveRate       float64
 	Rules             domain.SegmentRules
@@ -56,6 +57,7 @@ var envOf = map[string]string{
 	"jwt-issuer":             "FLASHPROMO_JWT_ISSUER",
 	"jwt-audience":           "FLASHPROMO_JWT_AUDIENCE",
 	"hold-ttl":               "FLASHPROMO_HOLD_TTL",
+	"rehold-cooldown":        "FLASHPROMO_REHOLD_COOLDOWN",
 	"timezone":               "FLASHPROMO_TIMEZONE",
 	"reserve-rate":           "FLASHPROMO_RESERVE_RATE",
 	"new-user-days":          "FLASHPROMO_NEW_USER_DAYS",
@@ -66,7 +68,7 @@ var envOf = map[string]string{
 }
 
 func defaultConfig() config {
-	return config{HTTPAddr: ":8080", HoldTTL: time.Minute, Timezone: "UTC", ReserveRate: 5,
+	return config{HTTPAddr: ":8080", HoldTTL: time.Minute, ReholdCooldown: holdTTLCooldown, Timezone: "UTC", ReserveRate: 5,
 		KafkaEmbeddedAddr: "127.0.0.1:9092", KafkaPartitions: 6, FanoutShards: 12,
 		Rules: domain.DefaultSegmentRules(), Tick: 100 * time.Millisecond,
 		SnapshotInterval: 5 * time.Minute, SnapshotEvents: 100_000}
@@ -87,6 +89,7 @@ func (c *config) flags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.AdminToken, "admin-token", c.AdminToken, "the operator's bearer token (every role); random when empty")
 	c.Auth.flags(fs)
 	fs.DurationVar(&c.HoldTTL, "hold-ttl", c.HoldTTL, "how long a reservation holds a unit")
+	fs.Var(cooldownFlag{&c.ReholdCooldown}, "rehold-cooldown", "after a user's hold ran out unused, how long before they may hold that promo again (0: at once)")
 	fs.StringVar(&c.Timezone, "timezone", c.Timezone, "IANA zone whose calendar day bounds one notification a user a day")
 	fs.Float64Var(&c.ReserveRate, "reserve-rate", c.ReserveRate, "reservation attempts a second allowed to one user")
 	fs.IntVar(&c.Rules.NewUserDays, "new-user-days", c.Rules.NewUserDays, "days a user counts as new")
@@ -127,6 +130,8 @@ func (c *config) validate() error {
 	switch {
 	case c.HoldTTL <= 0:
 		return fmt.Errorf("hold TTL must be positive, got %s", c.HoldTTL)
+	case c.ReholdCooldown < 0 && c.ReholdCooldown != holdTTLCooldown:
+		return fmt.Errorf("rehold cooldown must not be negative, got %s", c.ReholdCooldown)
 	case c.KafkaPartitions < 1 || c.FanoutShards < 1:
 		return fmt.Errorf("kafka partitions and fan-out shards must be at least 1")
 	case c.ReserveRate <= 0:
@@ -143,3 +148,41 @@ func (c *config) validate() error {
 	}
 	return nil
 }
+
+// holdTTLCooldown is the rehold cooldown that follows the hold TTL, the
+// default: a sentinel, so that a TTL set later (by a flag, a variable or a
+// test) still applies.
+const holdTTLCooldown time.Duration = -1
+
+// cooldown is the rehold cooldown in effect.
+func (c *config) cooldown() time.Duration {
+	if c.ReholdCooldown == holdTTLCooldown {
+		return c.HoldTTL
+	}
+	return c.ReholdCooldown
+}
+
+// cooldownFlag is --rehold-cooldown: a Go duration of at least 0, shown as
+// "the hold TTL" while it follows it.
+type cooldownFlag struct{ d *time.Duration }
+
+func (f cooldownFlag) String() string {
+	if f.d == nil || *f.d == holdTTLCooldown {
+		return "the hold TTL"
+	}
+	return f.d.String()
+}
+
+func (f cooldownFlag) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	if d < 0 {
+		return fmt.Errorf("must not be negative")
+	}
+	*f.d = d
+	return nil
+}
+
+func (cooldownFlag) Type() string { return "duration" }

@@ -200,6 +200,21 @@ func TestContractStoreManagesItsOwn(t *testing.T) {
 			t.Errorf("another store lists %v, want none of TechShop's", ctIDs(got))
 		}
 		a.expect(http.StatusOK, "POST", "/v1/promos/"+created["id"].(string)+"/cancel", nil, own)
+
+		// The same for promo series: its own store's only.
+		series := ctProduct(seriesBody("America/Mexico_City", "2026-12-01", "2026-12-05", nil), "funda")
+		series["id"] = "weekly-funda"
+		ctRefuseAll(t, a, []ctErrCase{
+			{"another store creates TechShop's series", "POST", "/v1/promo-series", series, other, 403, "forbidden", ""},
+		})
+		a.expect(http.StatusCreated, "POST", "/v1/promo-series", series, own)
+		ctRefuseAll(t, a, []ctErrCase{
+			{"another store reads TechShop's series", "GET", "/v1/promo-series/weekly-funda", nil, other, 403, "forbidden", ""},
+			{"another store cancels TechShop's series", "POST", "/v1/promo-series/weekly-funda/cancel", nil, other, 403, "forbidden", ""},
+			{"a client creates a series", "POST", "/v1/promo-series", series, c["client ana"], 403, "forbidden", ""},
+		})
+		a.expect(http.StatusOK, "GET", "/v1/promo-series/weekly-funda", nil, own)
+		a.expect(http.StatusOK, "POST", "/v1/promo-series/weekly-funda/cancel", nil, own)
 		ev := a.untilEvent("PromoCancelled", "promo_id", created["id"].(string))
 		if m := ctObject(t, ev["metadata"]); m["actor"] != "manager-techshop" || m["role"] != "store" {
 			t.Errorf("the cancel has metadata %v, want the store's manager as store", m)

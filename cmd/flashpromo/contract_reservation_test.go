@@ -159,10 +159,15 @@ func TestContractReservations(t *testing.T) {
 		stockIs(t, [4]int{2, 1, 1, 0})
 	})
 
-	t.Run("a user whose hold expired may hold again", func(t *testing.T) {
+	t.Run("a user whose hold expired may hold again after the cooldown", func(t *testing.T) {
 		a := a.with(t)
 		a.expect(http.StatusOK, "DELETE", "/v1/reservations/"+ctLastHold(a, "dan")+"?user_id=dan", nil, ctAdmin)
-		r := a.expect(http.StatusCreated, "POST", promo+"/reservations", owner("cai"), ctAdmin)
+		r := a.refuse(http.StatusConflict, "hold_cooldown", "POST", promo+"/reservations", owner("cai"), ctAdmin)
+		if got := r.Header.Get("Retry-After"); got != "60" {
+			t.Errorf("Retry-After %q, want 60 (the cooldown is the hold TTL)", got)
+		}
+		a.advance(time.Minute)
+		r = a.expect(http.StatusCreated, "POST", promo+"/reservations", owner("cai"), ctAdmin)
 		if r.Body["id"] == caiRes || r.Body["status"] != "held" {
 			t.Errorf("cai's new hold = %s", r.Raw)
 		}

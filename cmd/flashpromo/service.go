@@ -100,7 +100,7 @@ func newService(ctx context.Context, cfg config, clock app.Clock, log *slog.Logg
 		read.UseSnapshots(pg, readmodel.SnapshotPolicy{Interval: cfg.SnapshotInterval, Events: cfg.SnapshotEvents})
 	}
 	application := app.New(app.Deps{
-		Config:      app.Config{HoldTTL: cfg.HoldTTL, Zone: zone, Rules: cfg.Rules},
+		Config:      app.Config{HoldTTL: cfg.HoldTTL, ReholdCooldown: cfg.cooldown(), Zone: zone, Rules: cfg.Rules},
 		Clock:       clock,
 		IDs:         codec.NewID,
 		Repo:        repo,
