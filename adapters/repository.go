@@ -106,7 +106,7 @@ func load[A app.Aggregate](ctx context.Context, r *Repository, stream string, ca
 }
 
 // Save appends every aggregate's changes in one atomic append.
-func (r *Repository) Save(ctx context.Context, aggregates ...app.Aggregate) (eventstore.Cursor, error) {
+func (r *Repository) Save(ctx context.Context, aggregates ...app.Aggregate) (app.Written, error) {
 	now := r.clock.Now()
 	meta := metadata{}
 	var appends []eventstore.Append
@@ -118,7 +118,7 @@ func (r *Repository) Save(ctx context.Context, aggregates ...app.Aggregate) (eve
 		for i, c := range a.Changes() {
 			e, err := codec.Encode(c, now)
 			if err != nil {
-				return eventstore.Cursor{}, err
+				return nil, err
 			}
 			e.Metadata = meta.of(app.ChangeActor(ctx, a, i))
 			events = append(events, e)
@@ -126,7 +126,7 @@ func (r *Repository) Save(ctx context.Context, aggregates ...app.Aggregate) (eve
 		appends = append(appends, eventstore.Append{StreamID: streamOf(a), Expected: a.Version(), Events: events})
 	}
 	if len(appends) == 0 {
-		return eventstore.Cursor{}, nil
+		return nil, nil
 	}
 	cur, err := r.store.Append(ctx, appends...)
 	if err != nil {
@@ -134,9 +134,9 @@ func (r *Repository) Save(ctx context.Context, aggregates ...app.Aggregate) (eve
 			r.cache.Del(streamOf(a))
 		}
 		if errors.Is(err, eventstore.ErrConcurrency) {
-			return cur, fmt.Errorf("%w: %w", app.ErrConcurrent, err)
+			return nil, fmt.Errorf("%w: %w", app.ErrConcurrent, err)
 		}
-		return cur, unavailable(err)
+		return nil, unavailable(err)
 	}
 	for _, a := range aggregates {
 		a.Commit()

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/flashpromo/flashpromo/domain"
-	"github.com/flashpromo/flashpromo/eventstore"
 )
 
 // Clock tells the time; tests and the scheduler move it.
@@ -49,16 +48,21 @@ type Repository interface {
 	LoadSeries(ctx context.Context, id string) (*domain.PromoSeries, error) // ErrNotFound
 	// Save appends every aggregate's changes atomically, each expected at its
 	// version (ErrConcurrent otherwise), and commits them.
-	Save(ctx context.Context, aggregates ...Aggregate) (eventstore.Cursor, error)
+	Save(ctx context.Context, aggregates ...Aggregate) (Written, error)
 	// Notify records each notification unless its user already had one that
 	// day, and returns those it recorded.
 	Notify(ctx context.Context, ns []domain.NotificationSent) ([]domain.NotificationSent, error)
 }
 
+// Written is where a save left the log, opaque to app: it only hands it
+// from the repository to Sync, so that a command reads its own writes. It
+// is nil when nothing was written.
+type Written interface{}
+
 // Sync lets a command wait until the read models have seen its events, so
 // a client reads its own writes.
 type Sync interface {
-	WaitFor(ctx context.Context, c eventstore.Cursor) error
+	WaitFor(ctx context.Context, w Written) error
 }
 
 // IDs makes new identifiers.
@@ -76,8 +80,8 @@ func retry(f func() error) error {
 }
 
 // waitRead waits briefly for the read models; the write stands either way.
-func waitRead(ctx context.Context, s Sync, c eventstore.Cursor) {
+func waitRead(ctx context.Context, s Sync, w Written) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	_ = s.WaitFor(ctx, c)
+	_ = s.WaitFor(ctx, w)
 }

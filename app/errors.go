@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/flashpromo/flashpromo/domain"
-	"github.com/flashpromo/flashpromo/eventstore"
 )
 
 // Kind sorts errors for the ports: each kind is one HTTP status.
@@ -25,6 +24,8 @@ const (
 var (
 	// ErrNotFound: no such promo, user or reservation.
 	ErrNotFound = errors.New("not found")
+	// ErrUnknownPosition: an events page after a position that names no event.
+	ErrUnknownPosition = errors.New("after: no event at that position")
 	// ErrUnavailable: a backing service (the database) cannot be reached.
 	ErrUnavailable = errors.New("a backing service is unavailable, retry later")
 )
@@ -57,7 +58,7 @@ var codes = []struct {
 	{domain.ErrHoldCooldown, KindConflict, "hold_cooldown"},
 	{domain.ErrReservationClosed, KindConflict, "reservation_closed"},
 	{domain.ErrReservationExpired, KindGone, "reservation_expired"},
-	{eventstore.ErrUnknownPosition, KindInvalid, "invalid_request"},
+	{ErrUnknownPosition, KindInvalid, "invalid_request"},
 	{ErrUnavailable, KindUnavailable, "unavailable"},
 	{ErrConcurrent, KindUnavailable, "unavailable"}, // lost every retry to other writers: retry later
 	{context.DeadlineExceeded, KindUnavailable, "unavailable"},

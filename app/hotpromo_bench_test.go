@@ -98,7 +98,7 @@ func benchApp(tb testing.TB, store eventstore.Store, clock app.Clock, wrap ...fu
 	}
 	a := app.New(app.Deps{
 		Config: app.Config{HoldTTL: time.Minute, ReholdCooldown: time.Minute, Zone: time.UTC, Rules: rules},
-		Clock:  clock, IDs: uuid.NewString, Repo: r, Read: read, Log: store,
+		Clock:  clock, IDs: uuid.NewString, Repo: r, Read: read, Log: adapters.EventLog{Store: store},
 		Projections: read, Logger: log, Observer: noObserver{},
 	})
 	return a, read

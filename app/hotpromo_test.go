@@ -12,7 +12,6 @@ import (
 	"github.com/flashpromo/flashpromo/adapters/codec"
 	"github.com/flashpromo/flashpromo/app"
 	"github.com/flashpromo/flashpromo/domain"
-	"github.com/flashpromo/flashpromo/eventstore"
 	"github.com/flashpromo/flashpromo/eventstore/memory"
 )
 
@@ -24,7 +23,7 @@ type countingRepo struct {
 
 func (c *countingRepo) wrap(r app.Repository) app.Repository { c.Repository = r; return c }
 
-func (c *countingRepo) Save(ctx context.Context, aggregates ...app.Aggregate) (eventstore.Cursor, error) {
+func (c *countingRepo) Save(ctx context.Context, aggregates ...app.Aggregate) (app.Written, error) {
 	cur, err := c.Repository.Save(ctx, aggregates...)
 	if err == nil {
 		c.saves.Add(1)

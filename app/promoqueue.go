@@ -7,7 +7,6 @@ import (
 	"sync/atomic"
 
 	"github.com/flashpromo/flashpromo/domain"
-	"github.com/flashpromo/flashpromo/eventstore"
 )
 
 // maxPromoBatch bounds how many commands one append carries, so that a
@@ -166,7 +165,7 @@ func (a *App) runBatch(id string, batch []*promoCommand) {
 
 	var (
 		p       *domain.Promo
-		cur     eventstore.Cursor
+		cur     Written
 		saveErr bool
 	)
 	err := retry(func() error {
@@ -176,7 +175,7 @@ func (a *App) runBatch(id string, batch []*promoCommand) {
 			return err
 		}
 		if len(p.Changes()) == 0 {
-			cur = eventstore.Cursor{}
+			cur = nil
 			return nil
 		}
 		changed := []Aggregate{p}
@@ -203,7 +202,7 @@ func (a *App) runBatch(id string, batch []*promoCommand) {
 				c.answer(PromoView{}, err) // a view would show what was not stored
 			}
 		}
-	case cur != (eventstore.Cursor{}):
+	case cur != nil:
 		waitRead(ctx, a.read, cur) // once for the batch: every command reads its own write
 	}
 	var view *PromoView

@@ -3,9 +3,9 @@ package app
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/flashpromo/flashpromo/domain"
-	"github.com/flashpromo/flashpromo/eventstore"
 )
 
 // GetPromo reads one promo.
@@ -94,9 +94,20 @@ type ReadEvents struct {
 
 // EventPage is a page of the log and where the next one starts.
 type EventPage struct {
-	Events    []eventstore.Event
+	Events    []EventView
 	NextAfter int64
 }
+
+// EventView is a stored event as analysts read it.
+type EventView struct {
+	ID, StreamID, Type string
+	Version, Position  int64
+	OccurredAt         time.Time
+	Data, Metadata     []byte // JSON; Metadata nil for events stored without
+}
+
+// EventQuery selects events of the global log (see ReadEvents).
+type EventQuery = ReadEvents
 
 func (a *App) readEvents(ctx context.Context, q ReadEvents) (EventPage, error) {
 	if q.Limit == 0 {
@@ -111,7 +122,7 @@ func (a *App) readEvents(ctx context.Context, q ReadEvents) (EventPage, error) {
 	if q.Type != "" && !knownEvent(q.Type) {
 		return EventPage{}, Invalid("type", "is not an event type")
 	}
-	events, err := a.log.ReadAll(ctx, eventstore.Query{After: q.After, Limit: q.Limit, StreamID: q.Stream, Type: q.Type})
+	events, err := a.log.ReadAll(ctx, q)
 	if err != nil {
 		return EventPage{}, err
 	}

@@ -3,8 +3,6 @@ package app
 import (
 	"context"
 	"log/slog"
-
-	"github.com/flashpromo/flashpromo/eventstore"
 )
 
 // App holds what the handlers share.
@@ -20,9 +18,11 @@ type App struct {
 	shards shardSearch  // the eligible users of the fan-out being sharded
 }
 
-// EventLog is the global log analysts page through.
+// EventLog is the global log analysts page through: up to q.Limit events
+// after position q.After, of q.Stream and q.Type when set
+// (ErrUnknownPosition when After names no event).
 type EventLog interface {
-	ReadAll(ctx context.Context, q eventstore.Query) ([]eventstore.Event, error)
+	ReadAll(ctx context.Context, q EventQuery) ([]EventView, error)
 }
 
 // Commands change state.

@@ -30,7 +30,8 @@ func (s *Server) getEvents(c echo.Context) error {
 		NextAfter int64                 `json:"next_after"`
 	}{make([]eventstore.Envelope, len(page.Events)), page.NextAfter}
 	for i, e := range page.Events {
-		out.Events[i] = e.Envelope()
+		out.Events[i] = eventstore.Envelope{ID: e.ID, StreamID: e.StreamID, Version: e.Version, Position: e.Position,
+			Type: e.Type, OccurredAt: e.OccurredAt, Data: e.Data, Metadata: e.Metadata}
 	}
 	return c.JSON(http.StatusOK, out)
 }

@@ -101,7 +101,13 @@ func (rm *ReadModel) CatchUp(ctx context.Context) error {
 	return rm.WaitFor(ctx, head)
 }
 
-func (rm *ReadModel) WaitFor(ctx context.Context, c eventstore.Cursor) error {
+// WaitFor waits until every model has applied the log up to w, a cursor
+// of the store (what the repository's saves return).
+func (rm *ReadModel) WaitFor(ctx context.Context, w app.Written) error {
+	c, ok := w.(eventstore.Cursor)
+	if !ok {
+		return nil // nothing written
+	}
 	for _, w := range []func(context.Context, eventstore.Cursor) error{rm.promos.waitFor, rm.users.waitFor, rm.notifications.waitFor} {
 		if err := w(ctx, c); err != nil {
 			return err

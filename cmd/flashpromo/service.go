@@ -105,7 +105,7 @@ func newService(ctx context.Context, cfg config, clock app.Clock, log *slog.Logg
 		IDs:         codec.NewID,
 		Repo:        repo,
 		Read:        read,
-		Log:         store,
+		Log:         adapters.EventLog{Store: store},
 		Projections: read,
 		Logger:      log,
 		Observer:    metrics.NewObserver(registry),
