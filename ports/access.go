@@ -56,8 +56,10 @@ type caller struct {
 const callerKey = "flashpromo.caller"
 
 func callerOf(c echo.Context) caller {
-	cl, _ := c.Get(callerKey).(caller)
-	return cl
+	if cl, ok := c.Get(callerKey).(*caller); ok {
+		return *cl
+	}
+	return caller{}
 }
 
 // guard verifies the credential and applies the route's rule, before the
@@ -79,9 +81,11 @@ func (s *Server) guard(rule access) echo.MiddlewareFunc {
 			if !s.probes.CaughtUp.Load() {
 				return s.probes.starting(c)
 			}
-			c.Set(callerKey, caller{p, role})
-			actor := app.Actor{ID: p.Subject, Role: role.String(), RequestID: requestIDOf(c)}
-			c.SetRequest(req.WithContext(app.WithActor(req.Context(), actor)))
+			c.Set(callerKey, &caller{p, role})
+			if req.Method != http.MethodGet { // a read appends nothing: no one to record
+				actor := app.Actor{ID: p.Subject, Role: role.String(), RequestID: requestIDOf(c)}
+				c.SetRequest(req.WithContext(app.WithActor(req.Context(), actor)))
+			}
 			return next(c)
 		}
 	}

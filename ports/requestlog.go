@@ -3,32 +3,39 @@ package ports
 import (
 	"log/slog"
 	"net/http"
+	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 )
 
-const requestIDKey = "flashpromo.request_id"
-
 // requestID takes the caller's X-Request-Id, or makes one when it is
 // missing or not a plain token (it goes into logs and events), and echoes
-// it in the reply.
+// it in the reply, where the request's later steps read it.
 func requestID(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id := c.Request().Header.Get(echo.HeaderXRequestID)
 		if !plainID(id) {
-			id = uuid.NewString()
+			id = newRequestID()
 		}
-		c.Set(requestIDKey, id)
 		c.Response().Header().Set(echo.HeaderXRequestID, id)
 		return next(c)
 	}
 }
 
-func requestIDOf(c echo.Context) string {
-	id, _ := c.Get(requestIDKey).(string)
-	return id
+func requestIDOf(c echo.Context) string { return c.Response().Header().Get(echo.HeaderXRequestID) }
+
+// Request ids made here are this process's random prefix and a counter:
+// unique across instances without a read of the random source per request.
+var (
+	requestPrefix = uuid.NewString()[:19] // "xxxxxxxx-xxxx-xxxx-": 64 random bits
+	requests      atomic.Uint64
+)
+
+func newRequestID() string {
+	return requestPrefix + strconv.FormatUint(requests.Add(1)|1<<60, 16)[1:]
 }
 
 // plainID accepts up to 128 letters, digits and -_.:
