@@ -40,18 +40,14 @@ type Aggregate interface {
 // ErrConcurrent means another writer changed an aggregate first; reload and retry.
 var ErrConcurrent = errors.New("changed concurrently")
 
-// Repository loads aggregates from their streams and saves their changes.
+// Repository is every store the handlers write, in one value for New:
+// aggregates loaded from their streams and saved with the versions they
+// expect (ErrConcurrent otherwise), and notifications recorded unless their
+// user had one that day. Each handler names the part it needs.
 type Repository interface {
-	LoadPromo(ctx context.Context, id string) (*domain.Promo, error) // ErrNotFound
-	LoadUser(ctx context.Context, id string) (*domain.User, error)   // ErrNotFound
-	LoadListing(ctx context.Context, id string) (*domain.Listing, error)
-	LoadSeries(ctx context.Context, id string) (*domain.PromoSeries, error) // ErrNotFound
-	// Save appends every aggregate's changes atomically, each expected at its
-	// version (ErrConcurrent otherwise), and commits them.
-	Save(ctx context.Context, aggregates ...Aggregate) (Written, error)
-	// Notify records each notification unless its user already had one that
-	// day, and returns those it recorded.
-	Notify(ctx context.Context, ns []domain.NotificationSent) ([]domain.NotificationSent, error)
+	seriesStore
+	userStore
+	notifier
 }
 
 // Written is where a save left the log, opaque to app: it only hands it

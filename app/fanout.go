@@ -12,6 +12,32 @@ import (
 	"github.com/flashpromo/flashpromo/domain"
 )
 
+// fanout notifies a promo's eligible users.
+type fanout struct {
+	cfg    Config
+	clock  Clock
+	ids    IDs
+	repo   notifier
+	read   fanoutReads
+	shards shardSearch // the eligible users of the fan-out being sharded
+}
+
+// notifier records notifications, each unless its user had one that day,
+// and returns those it recorded.
+type notifier interface {
+	Notify(ctx context.Context, ns []domain.NotificationSent) ([]domain.NotificationSent, error)
+}
+
+// fanoutReads is what the fan-out asks the read models.
+type fanoutReads interface {
+	Promo(id string, now time.Time) (PromoView, bool)
+	// Eligible lists the users the promo may notify at now.
+	Eligible(spec domain.PromoSpec, now time.Time) []string
+	// Unnotified keeps the users who had no notification on day, as far as
+	// the read model knows (the store stays the guard).
+	Unnotified(users []string, day string) []string
+}
+
 // fanoutChunk is the most notifications that go to the store in one
 // statement, and fanoutWriters how many statements run at once: the
 // database works on one while the process prepares the next. A small
@@ -39,7 +65,7 @@ type NotifyEligible struct {
 	Shard, Shards int
 }
 
-func (a *App) notifyEligible(ctx context.Context, c NotifyEligible) (int, error) {
+func (a *fanout) notifyEligible(ctx context.Context, c NotifyEligible) (int, error) {
 	now := a.clock.Now()
 	p, ok := a.read.Promo(c.PromoID, now)
 	if !ok {
@@ -65,7 +91,7 @@ func (a *App) notifyEligible(ctx context.Context, c NotifyEligible) (int, error)
 
 // notifyAll sends each user the notification words, in chunks written by
 // fanoutWriters at once, and counts those the store took.
-func (a *App) notifyAll(ctx context.Context, users []string, words domain.NotificationSent) (int, error) {
+func (a *fanout) notifyAll(ctx context.Context, users []string, words domain.NotificationSent) (int, error) {
 	var sent atomic.Int64
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(fanoutWriters)

@@ -3,9 +3,45 @@ package app
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/flashpromo/flashpromo/domain"
 )
+
+// promoDesk decides every command on promos: create and cancel, the
+// scheduler's activate and end, reserve, purchase, release and expire.
+// Commands on one promo go through its queue (promoqueue.go).
+type promoDesk struct {
+	cfg    Config
+	clock  Clock
+	ids    IDs
+	repo   promoStore
+	read   promoReads
+	locks  *locks
+	promos *promoQueues // the group commit of promo commands
+}
+
+// promoStore is where the promo desk loads and saves.
+type promoStore interface {
+	LoadPromo(ctx context.Context, id string) (*domain.Promo, error) // ErrNotFound
+	LoadListing(ctx context.Context, id string) (*domain.Listing, error)
+	Save(ctx context.Context, aggregates ...Aggregate) (Written, error)
+}
+
+// promoReads is what the promo desk asks the read models.
+type promoReads interface {
+	Sync
+	NotificationsSent(promoID string) int
+	// Due lists promos whose start or end has come but is not recorded yet.
+	Due(now time.Time) (activate, end []string)
+	// ExpiredHolds lists holds past their time that no event closed yet.
+	ExpiredHolds(now time.Time) []Hold
+	Reservation(id string, now time.Time) (ReservationView, bool) // an older id's promo
+	User(id string, now time.Time) (UserView, bool)               // who may reserve
+}
+
+// Hold names a reservation within its promo.
+type Hold struct{ PromoID, ReservationID string }
 
 // CreatePromo creates a promo; ID is optional and makes a retry idempotent.
 type CreatePromo struct {
@@ -20,7 +56,7 @@ type CreatedPromo struct {
 	Created bool
 }
 
-func (a *App) createPromo(ctx context.Context, c CreatePromo) (CreatedPromo, error) {
+func (a *promoDesk) createPromo(ctx context.Context, c CreatePromo) (CreatedPromo, error) {
 	if c.ID == "" {
 		c.ID = a.ids()
 	}
@@ -62,7 +98,7 @@ func (a *App) createPromo(ctx context.Context, c CreatePromo) (CreatedPromo, err
 // CancelPromo cancels a promo; its slot is free for another promo.
 type CancelPromo struct{ ID string }
 
-func (a *App) cancelPromo(ctx context.Context, c CancelPromo) (PromoView, error) {
+func (a *promoDesk) cancelPromo(ctx context.Context, c CancelPromo) (PromoView, error) {
 	// Alone in its batch: it loads and changes the listing too.
 	return a.onPromo(ctx, c.ID, &promoCommand{view: true, alone: true, decide: func(p *domain.Promo) ([]Aggregate, error) {
 		if err := p.Cancel(a.clock.Now()); err != nil {
@@ -82,13 +118,13 @@ func (a *App) cancelPromo(ctx context.Context, c CancelPromo) (PromoView, error)
 type ActivatePromo struct{ ID string }
 type EndPromo struct{ ID string }
 
-func (a *App) activatePromo(ctx context.Context, c ActivatePromo) (PromoView, error) {
+func (a *promoDesk) activatePromo(ctx context.Context, c ActivatePromo) (PromoView, error) {
 	return a.changePromo(ctx, c.ID, func(p *domain.Promo) ([]Aggregate, error) {
 		return []Aggregate{p}, p.Activate(a.clock.Now())
 	})
 }
 
-func (a *App) endPromo(ctx context.Context, c EndPromo) (PromoView, error) {
+func (a *promoDesk) endPromo(ctx context.Context, c EndPromo) (PromoView, error) {
 	return a.changePromo(ctx, c.ID, func(p *domain.Promo) ([]Aggregate, error) {
 		return []Aggregate{p}, p.End(a.clock.Now())
 	})
@@ -96,6 +132,6 @@ func (a *App) endPromo(ctx context.Context, c EndPromo) (PromoView, error) {
 
 // changePromo runs decide on the promo in its turn (see runBatch), saves
 // what it changed and answers with the promo as saved.
-func (a *App) changePromo(ctx context.Context, id string, decide func(*domain.Promo) ([]Aggregate, error)) (PromoView, error) {
+func (a *promoDesk) changePromo(ctx context.Context, id string, decide func(*domain.Promo) ([]Aggregate, error)) (PromoView, error) {
 	return a.onPromo(ctx, id, &promoCommand{decide: decide, view: true})
 }

@@ -110,13 +110,13 @@ func (q *promoQueues) queued(id string) (n int, busy bool) {
 // onPromo queues a command on promo id and waits for its answer. The
 // wait ignores ctx: the command may be in an append already. A command
 // whose ctx ended before its batch was decided is answered with ctx's error.
-func (a *App) onPromo(ctx context.Context, id string, c *promoCommand) (PromoView, error) {
+func (a *promoDesk) onPromo(ctx context.Context, id string, c *promoCommand) (PromoView, error) {
 	a.promos.submit(id, a.prepare(ctx, c))
 	<-c.done
 	return c.result, c.err
 }
 
-func (a *App) prepare(ctx context.Context, c *promoCommand) *promoCommand {
+func (a *promoDesk) prepare(ctx context.Context, c *promoCommand) *promoCommand {
 	c.ctx, c.done = ctx, make(chan struct{})
 	return c
 }
@@ -135,7 +135,7 @@ func (a *App) prepare(ctx context.Context, c *promoCommand) *promoCommand {
 // reservation of a user, a refusal for want of stock), or wants the promo's
 // view, is answered with the append's error; the others were decided on
 // stored state alone and keep their answers.
-func (a *App) runBatch(id string, batch []*promoCommand) {
+func (a *promoDesk) runBatch(id string, batch []*promoCommand) {
 	defer a.locks.lock("promo:" + id)()
 	defer func() {
 		// A bug in a decision fails its batch, not the process: the handler
@@ -224,7 +224,7 @@ func (a *App) runBatch(id string, batch []*promoCommand) {
 // decideBatch loads the promo and decides, in order, every command of the
 // batch not answered yet. A command that fails after recording events is
 // answered and the rest decided again on a fresh load.
-func (a *App) decideBatch(ctx context.Context, id string, batch []*promoCommand) (*domain.Promo, error) {
+func (a *promoDesk) decideBatch(ctx context.Context, id string, batch []*promoCommand) (*domain.Promo, error) {
 next:
 	for {
 		p, err := a.repo.LoadPromo(ctx, id)

@@ -115,8 +115,8 @@ func (r *fakeRepo) saved() [][]domain.Event {
 
 // fakeRead is the read model as far as promo commands need it.
 type fakeRead struct {
-	ReadModel // unused methods panic
-	waits     atomic.Int64
+	promoReads // unused methods panic
+	waits      atomic.Int64
 }
 
 func (*fakeRead) User(id string, _ time.Time) (UserView, bool) {
@@ -135,7 +135,7 @@ func (*fakeRead) NotificationsSent(string) int { return 0 }
 
 type queueHarness struct {
 	t    *testing.T
-	app  *App
+	app  *promoDesk
 	repo *fakeRepo
 	read *fakeRead
 	ids  atomic.Int64
@@ -144,7 +144,7 @@ type queueHarness struct {
 func newQueueHarness(t *testing.T, stock int) *queueHarness {
 	h := &queueHarness{t: t, repo: newFakeRepo(t, stock), read: &fakeRead{}}
 	ids := func() string { return fmt.Sprintf("r%d", h.ids.Add(1)) }
-	h.app = &App{cfg: Config{HoldTTL: time.Minute, Zone: time.UTC, Rules: domain.DefaultSegmentRules()},
+	h.app = &promoDesk{cfg: Config{HoldTTL: time.Minute, Zone: time.UTC, Rules: domain.DefaultSegmentRules()},
 		clock: stillClock{}, ids: ids, repo: h.repo, read: h.read, locks: newLocks()}
 	h.app.promos = newPromoQueues(h.app.runBatch)
 	t.Cleanup(func() {

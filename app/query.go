@@ -8,10 +8,46 @@ import (
 	"github.com/flashpromo/flashpromo/domain"
 )
 
+// promoQueries read promos from memory.
+type promoQueries struct {
+	read  promoReader
+	clock Clock
+}
+
+type promoReader interface {
+	Promo(id string, now time.Time) (PromoView, bool)
+	Promos(status domain.PromoStatus, now time.Time) []PromoView
+}
+
+// userQueries read a user's profile, promos and notifications from memory.
+type userQueries struct {
+	read  userReader
+	clock Clock
+}
+
+type userReader interface {
+	User(id string, now time.Time) (UserView, bool)
+	// VisiblePromos lists the active promos a known user may see from at
+	// (their last known location when nil), nearest first.
+	VisiblePromos(userID string, at *domain.Location, now time.Time) ([]VisiblePromo, bool)
+	Notifications(userID string) ([]domain.NotificationSent, bool)
+}
+
+// reservationQuery reads a reservation from memory.
+type reservationQuery struct {
+	read interface {
+		Reservation(id string, now time.Time) (ReservationView, bool)
+	}
+	clock Clock
+}
+
+// eventQuery pages through the event log, the one query of the store.
+type eventQuery struct{ log EventLog }
+
 // GetPromo reads one promo.
 type GetPromo struct{ ID string }
 
-func (a *App) getPromo(_ context.Context, q GetPromo) (PromoView, error) {
+func (a *promoQueries) get(_ context.Context, q GetPromo) (PromoView, error) {
 	p, ok := a.read.Promo(q.ID, a.clock.Now())
 	if !ok {
 		return PromoView{}, ErrNotFound
@@ -22,7 +58,7 @@ func (a *App) getPromo(_ context.Context, q GetPromo) (PromoView, error) {
 // ListPromos lists promos, all of them or those with one status.
 type ListPromos struct{ Status string }
 
-func (a *App) listPromos(_ context.Context, q ListPromos) ([]PromoView, error) {
+func (a *promoQueries) list(_ context.Context, q ListPromos) ([]PromoView, error) {
 	switch s := domain.PromoStatus(q.Status); s {
 	case "", domain.PromoStatusScheduled, domain.PromoStatusActive, domain.PromoStatusEnded, domain.PromoStatusCancelled:
 		return a.read.Promos(s, a.clock.Now()), nil
@@ -33,7 +69,7 @@ func (a *App) listPromos(_ context.Context, q ListPromos) ([]PromoView, error) {
 // GetUser reads one user.
 type GetUser struct{ ID string }
 
-func (a *App) getUser(_ context.Context, q GetUser) (UserView, error) {
+func (a *userQueries) get(_ context.Context, q GetUser) (UserView, error) {
 	u, ok := a.read.User(q.ID, a.clock.Now())
 	if !ok {
 		return UserView{}, ErrNotFound
@@ -47,7 +83,7 @@ type UserPromos struct {
 	At     *domain.Location
 }
 
-func (a *App) userPromos(_ context.Context, q UserPromos) ([]VisiblePromo, error) {
+func (a *userQueries) promos(_ context.Context, q UserPromos) ([]VisiblePromo, error) {
 	if q.At != nil {
 		if err := q.At.Validate(); err != nil {
 			return nil, err
@@ -63,7 +99,7 @@ func (a *App) userPromos(_ context.Context, q UserPromos) ([]VisiblePromo, error
 // UserNotifications lists the notifications a user got.
 type UserNotifications struct{ UserID string }
 
-func (a *App) userNotifications(_ context.Context, q UserNotifications) ([]NotificationView, error) {
+func (a *userQueries) notifications(_ context.Context, q UserNotifications) ([]NotificationView, error) {
 	ns, ok := a.read.Notifications(q.UserID)
 	if !ok {
 		return nil, ErrNotFound
@@ -74,7 +110,7 @@ func (a *App) userNotifications(_ context.Context, q UserNotifications) ([]Notif
 // GetReservation reads one reservation.
 type GetReservation struct{ ID string }
 
-func (a *App) getReservation(_ context.Context, q GetReservation) (ReservationView, error) {
+func (a *reservationQuery) get(_ context.Context, q GetReservation) (ReservationView, error) {
 	r, ok := a.read.Reservation(q.ID, a.clock.Now())
 	if !ok {
 		return ReservationView{}, ErrNotFound
@@ -109,7 +145,7 @@ type EventView struct {
 // EventQuery selects events of the global log (see ReadEvents).
 type EventQuery = ReadEvents
 
-func (a *App) readEvents(ctx context.Context, q ReadEvents) (EventPage, error) {
+func (a *eventQuery) read(ctx context.Context, q ReadEvents) (EventPage, error) {
 	if q.Limit == 0 {
 		q.Limit = 1000
 	}

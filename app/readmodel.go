@@ -1,39 +1,16 @@
 package app
 
-import (
-	"context"
-	"time"
+import "context"
 
-	"github.com/flashpromo/flashpromo/domain"
-)
-
-// ReadModel answers from memory: the read side the projectors keep.
+// ReadModel is everything the handlers read from memory, in one value for
+// New; each handler names the part it needs beside its code.
 type ReadModel interface {
-	Sync
-
-	Promo(id string, now time.Time) (PromoView, bool)
-	Promos(status domain.PromoStatus, now time.Time) []PromoView
-	NotificationsSent(promoID string) int
-	// Due lists promos whose start or end has come but is not recorded yet.
-	Due(now time.Time) (activate, end []string)
-	// ExpiredHolds lists holds past their time that no event closed yet.
-	ExpiredHolds(now time.Time) []Hold
-	Reservation(id string, now time.Time) (ReservationView, bool)
-
-	User(id string, now time.Time) (UserView, bool)
-	// VisiblePromos lists the active promos a known user may see from at
-	// (their last known location when nil), nearest first.
-	VisiblePromos(userID string, at *domain.Location, now time.Time) ([]VisiblePromo, bool)
-	// Eligible lists the users the promo may notify at now.
-	Eligible(spec domain.PromoSpec, now time.Time) []string
-	Notifications(userID string) ([]domain.NotificationSent, bool)
-	// Unnotified keeps the users who had no notification on day, as far as
-	// the read model knows (the store stays the guard).
-	Unnotified(users []string, day string) []string
+	promoReads
+	userReads
+	fanoutReads
+	promoReader
+	userReader
 }
-
-// Hold names a reservation within its promo.
-type Hold struct{ PromoID, ReservationID string }
 
 // Projections are the read models an admin can inspect and rebuild.
 type Projections interface {

@@ -17,7 +17,7 @@ type Reserved struct {
 	Existing bool
 }
 
-func (a *App) reserve(ctx context.Context, c Reserve) (Reserved, error) {
+func (a *promoDesk) reserve(ctx context.Context, c Reserve) (Reserved, error) {
 	if c.UserID == "" {
 		return Reserved{}, Invalid("user_id", "is required")
 	}
@@ -39,7 +39,7 @@ func (a *App) reserve(ctx context.Context, c Reserve) (Reserved, error) {
 }
 
 // eligible tells whether the user may see the promo now, from memory.
-func (a *App) eligible(userID string, spec domain.PromoSpec, now time.Time) bool {
+func (a *promoDesk) eligible(userID string, spec domain.PromoSpec, now time.Time) bool {
 	u, ok := a.read.User(userID, now)
 	if !ok {
 		return false
@@ -51,7 +51,7 @@ func (a *App) eligible(userID string, spec domain.PromoSpec, now time.Time) bool
 // Purchase buys the unit a reservation holds.
 type Purchase struct{ ReservationID, UserID string }
 
-func (a *App) purchase(ctx context.Context, c Purchase) (ReservationView, error) {
+func (a *promoDesk) purchase(ctx context.Context, c Purchase) (ReservationView, error) {
 	return a.changeReservation(ctx, c.ReservationID, func(p *domain.Promo) (domain.Reservation, error) {
 		return p.Purchase(c.ReservationID, c.UserID, a.clock.Now())
 	})
@@ -60,13 +60,13 @@ func (a *App) purchase(ctx context.Context, c Purchase) (ReservationView, error)
 // Release gives a held unit back.
 type Release struct{ ReservationID, UserID string }
 
-func (a *App) release(ctx context.Context, c Release) (ReservationView, error) {
+func (a *promoDesk) release(ctx context.Context, c Release) (ReservationView, error) {
 	return a.changeReservation(ctx, c.ReservationID, func(p *domain.Promo) (domain.Reservation, error) {
 		return p.Release(c.ReservationID, c.UserID, a.clock.Now())
 	})
 }
 
-func (a *App) changeReservation(ctx context.Context, id string, decide func(*domain.Promo) (domain.Reservation, error)) (ReservationView, error) {
+func (a *promoDesk) changeReservation(ctx context.Context, id string, decide func(*domain.Promo) (domain.Reservation, error)) (ReservationView, error) {
 	promoID, ok := domain.PromoOfReservation(id)
 	if !ok { // an older reservation's id: only the read model knows its promo
 		r, found := a.read.Reservation(id, a.clock.Now())
@@ -92,7 +92,7 @@ func (a *App) changeReservation(ctx context.Context, id string, decide func(*dom
 // is queued at once, so a promo's expiries share its appends.
 type ExpireHolds struct{}
 
-func (a *App) expireHolds(ctx context.Context, _ ExpireHolds) (int, error) {
+func (a *promoDesk) expireHolds(ctx context.Context, _ ExpireHolds) (int, error) {
 	holds := a.read.ExpiredHolds(a.clock.Now())
 	cmds := make([]*promoCommand, len(holds))
 	for i, h := range holds {

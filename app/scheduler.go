@@ -12,7 +12,7 @@ type Tick struct{}
 // Ticked counts what a tick did.
 type Ticked struct{ Activated, Ended int }
 
-func (a *App) tick(ctx context.Context, _ Tick) (Ticked, error) {
+func (a *promoDesk) tick(ctx context.Context, _ Tick) (Ticked, error) {
 	var t Ticked
 	activate, end := a.read.Due(a.clock.Now())
 	var errs []error

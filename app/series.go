@@ -8,6 +8,23 @@ import (
 	"github.com/flashpromo/flashpromo/domain"
 )
 
+// seriesDesk creates, reads and cancels promo series; their occurrences
+// are promos, saved with the series in one append.
+type seriesDesk struct {
+	cfg   Config
+	clock Clock
+	ids   IDs
+	repo  seriesStore
+	read  Sync
+	locks *locks // the promo desk's: a cancel takes its occurrences' locks
+}
+
+// seriesStore is where the series desk loads and saves.
+type seriesStore interface {
+	promoStore
+	LoadSeries(ctx context.Context, id string) (*domain.PromoSeries, error) // ErrNotFound
+}
+
 // CreateSeries creates a promo series and all its occurrences; ID is
 // optional and makes a retry idempotent. TimeZone "" is the service's zone.
 type CreateSeries struct {
@@ -33,7 +50,7 @@ func newSeriesView(s *domain.PromoSeries) SeriesView {
 }
 
 // zone resolves an IANA zone name; "" is the service's own.
-func (a *App) zone(name string) (*time.Location, error) {
+func (a *seriesDesk) zone(name string) (*time.Location, error) {
 	if name == "" {
 		if a.cfg.Zone == nil {
 			return time.UTC, nil
@@ -54,7 +71,7 @@ func (a *App) zone(name string) (*time.Location, error) {
 // listing in one append, each stream at the version it was read at: a
 // promo or series created meanwhile on another instance fails the append,
 // and the retry sees it and refuses with promo_conflict.
-func (a *App) createSeries(ctx context.Context, c CreateSeries) (SeriesCreated, error) {
+func (a *seriesDesk) createSeries(ctx context.Context, c CreateSeries) (SeriesCreated, error) {
 	zone, err := a.zone(c.TimeZone)
 	if err != nil {
 		return SeriesCreated{}, err
@@ -110,7 +127,7 @@ type GetSeries struct{ ID string }
 
 // getSeries reads the series' own stream: a short one, read by admins now
 // and then, so it has no read model of its own.
-func (a *App) getSeries(ctx context.Context, q GetSeries) (SeriesView, error) {
+func (a *seriesDesk) getSeries(ctx context.Context, q GetSeries) (SeriesView, error) {
 	s, err := a.repo.LoadSeries(ctx, q.ID)
 	if err != nil {
 		return SeriesView{}, err
@@ -125,7 +142,7 @@ type CancelSeries struct{ ID string }
 // cancelSeries cancels the series and its occurrences in one append, under
 // the locks of every occurrence: their batches (promoqueue.go) wait, so no
 // cached promo is changed by two goroutines at once.
-func (a *App) cancelSeries(ctx context.Context, c CancelSeries) (SeriesView, error) {
+func (a *seriesDesk) cancelSeries(ctx context.Context, c CancelSeries) (SeriesView, error) {
 	s, err := a.repo.LoadSeries(ctx, c.ID)
 	if err != nil {
 		return SeriesView{}, err

@@ -5,19 +5,6 @@ import (
 	"log/slog"
 )
 
-// App holds what the handlers share.
-type App struct {
-	cfg    Config
-	clock  Clock
-	ids    IDs
-	repo   Repository
-	read   ReadModel
-	log    EventLog
-	locks  *locks
-	promos *promoQueues // the group commit of promo commands
-	shards shardSearch  // the eligible users of the fan-out being sharded
-}
-
 // EventLog is the global log analysts page through: up to q.Limit events
 // after position q.After, of q.Stream and q.Type when set
 // (ErrUnknownPosition when After names no event).
@@ -77,41 +64,49 @@ type Deps struct {
 	Observer    Observer
 }
 
-// New builds the application.
+// New builds the application: each handler with the parts of d it needs.
 func New(d Deps) Application {
-	a := &App{cfg: d.Config, clock: d.Clock, ids: d.IDs, repo: d.Repo, read: d.Read, log: d.Log, locks: newLocks()}
-	a.promos = newPromoQueues(a.runBatch)
+	locks := newLocks()
+	promos := &promoDesk{cfg: d.Config, clock: d.Clock, ids: d.IDs, repo: d.Repo, read: d.Read, locks: locks}
+	promos.promos = newPromoQueues(promos.runBatch)
+	users := &userDesk{cfg: d.Config, clock: d.Clock, repo: d.Repo, read: d.Read, locks: locks}
+	series := &seriesDesk{cfg: d.Config, clock: d.Clock, ids: d.IDs, repo: d.Repo, read: d.Read, locks: locks}
+	fan := &fanout{cfg: d.Config, clock: d.Clock, ids: d.IDs, repo: d.Repo, read: d.Read}
+	promoQ := &promoQueries{read: d.Read, clock: d.Clock}
+	userQ := &userQueries{read: d.Read, clock: d.Clock}
+	reservationQ := &reservationQuery{read: d.Read, clock: d.Clock}
+	eventQ := &eventQuery{log: d.Log}
 	l, o := d.Logger, d.Observer
 	return Application{
 		Commands: Commands{
-			CreatePromo:    decorate("create_promo", HandlerFunc[CreatePromo, CreatedPromo](a.createPromo), l, o),
-			CancelPromo:    decorate("cancel_promo", HandlerFunc[CancelPromo, PromoView](a.cancelPromo), l, o),
-			CreateSeries:   decorate("create_series", HandlerFunc[CreateSeries, SeriesCreated](a.createSeries), l, o),
-			CancelSeries:   decorate("cancel_series", HandlerFunc[CancelSeries, SeriesView](a.cancelSeries), l, o),
-			RegisterUser:   decorate("register_user", HandlerFunc[RegisterUser, UserView](a.registerUser), l, o),
-			RegisterUsers:  decorate("register_users", HandlerFunc[RegisterUsers, int](a.registerUsers), l, o),
-			MoveUser:       decorate("move_user", HandlerFunc[MoveUser, UserView](a.moveUser), l, o),
-			RecordPurchase: decorate("record_purchase", HandlerFunc[RecordPurchase, UserView](a.recordPurchase), l, o),
-			Reserve:        decorate("reserve", HandlerFunc[Reserve, Reserved](a.reserve), l, o),
-			Purchase:       decorate("purchase", HandlerFunc[Purchase, ReservationView](a.purchase), l, o),
-			Release:        decorate("release", HandlerFunc[Release, ReservationView](a.release), l, o),
-			Tick:           decorate("tick", HandlerFunc[Tick, Ticked](a.tick), l, o),
-			ExpireHolds:    decorate("expire_holds", HandlerFunc[ExpireHolds, int](a.expireHolds), l, o),
-			NotifyEligible: decorate("notify_eligible", HandlerFunc[NotifyEligible, int](a.notifyEligible), l, o),
+			CreatePromo:    decorate("create_promo", HandlerFunc[CreatePromo, CreatedPromo](promos.createPromo), l, o),
+			CancelPromo:    decorate("cancel_promo", HandlerFunc[CancelPromo, PromoView](promos.cancelPromo), l, o),
+			CreateSeries:   decorate("create_series", HandlerFunc[CreateSeries, SeriesCreated](series.createSeries), l, o),
+			CancelSeries:   decorate("cancel_series", HandlerFunc[CancelSeries, SeriesView](series.cancelSeries), l, o),
+			RegisterUser:   decorate("register_user", HandlerFunc[RegisterUser, UserView](users.registerUser), l, o),
+			RegisterUsers:  decorate("register_users", HandlerFunc[RegisterUsers, int](users.registerUsers), l, o),
+			MoveUser:       decorate("move_user", HandlerFunc[MoveUser, UserView](users.moveUser), l, o),
+			RecordPurchase: decorate("record_purchase", HandlerFunc[RecordPurchase, UserView](users.recordPurchase), l, o),
+			Reserve:        decorate("reserve", HandlerFunc[Reserve, Reserved](promos.reserve), l, o),
+			Purchase:       decorate("purchase", HandlerFunc[Purchase, ReservationView](promos.purchase), l, o),
+			Release:        decorate("release", HandlerFunc[Release, ReservationView](promos.release), l, o),
+			Tick:           decorate("tick", HandlerFunc[Tick, Ticked](promos.tick), l, o),
+			ExpireHolds:    decorate("expire_holds", HandlerFunc[ExpireHolds, int](promos.expireHolds), l, o),
+			NotifyEligible: decorate("notify_eligible", HandlerFunc[NotifyEligible, int](fan.notifyEligible), l, o),
 			Rebuild: decorate("rebuild_projection", HandlerFunc[RebuildProjection, struct{}](
 				func(ctx context.Context, c RebuildProjection) (struct{}, error) {
 					return struct{}{}, d.Projections.Rebuild(ctx, c.Name)
 				}), l, o),
 		},
 		Queries: Queries{
-			Promo:         decorate("get_promo", HandlerFunc[GetPromo, PromoView](a.getPromo), l, o),
-			Promos:        decorate("list_promos", HandlerFunc[ListPromos, []PromoView](a.listPromos), l, o),
-			Series:        decorate("get_series", HandlerFunc[GetSeries, SeriesView](a.getSeries), l, o),
-			User:          decorate("get_user", HandlerFunc[GetUser, UserView](a.getUser), l, o),
-			UserPromos:    decorate("user_promos", HandlerFunc[UserPromos, []VisiblePromo](a.userPromos), l, o),
-			Notifications: decorate("user_notifications", HandlerFunc[UserNotifications, []NotificationView](a.userNotifications), l, o),
-			Reservation:   decorate("get_reservation", HandlerFunc[GetReservation, ReservationView](a.getReservation), l, o),
-			Events:        decorate("read_events", HandlerFunc[ReadEvents, EventPage](a.readEvents), l, o),
+			Promo:         decorate("get_promo", HandlerFunc[GetPromo, PromoView](promoQ.get), l, o),
+			Promos:        decorate("list_promos", HandlerFunc[ListPromos, []PromoView](promoQ.list), l, o),
+			Series:        decorate("get_series", HandlerFunc[GetSeries, SeriesView](series.getSeries), l, o),
+			User:          decorate("get_user", HandlerFunc[GetUser, UserView](userQ.get), l, o),
+			UserPromos:    decorate("user_promos", HandlerFunc[UserPromos, []VisiblePromo](userQ.promos), l, o),
+			Notifications: decorate("user_notifications", HandlerFunc[UserNotifications, []NotificationView](userQ.notifications), l, o),
+			Reservation:   decorate("get_reservation", HandlerFunc[GetReservation, ReservationView](reservationQ.get), l, o),
+			Events:        decorate("read_events", HandlerFunc[ReadEvents, EventPage](eventQ.read), l, o),
 			Projections: decorate("list_projections", HandlerFunc[ListProjections, []ProjectionStatus](
 				func(ctx context.Context, _ ListProjections) ([]ProjectionStatus, error) {
 					return d.Projections.Status(ctx)

@@ -9,6 +9,29 @@ import (
 	"github.com/flashpromo/flashpromo/domain"
 )
 
+// userDesk decides the commands on users: registration, moves and
+// purchases, one at a time or in batches.
+type userDesk struct {
+	cfg   Config
+	clock Clock
+	repo  userStore
+	read  userReads
+	locks *locks
+}
+
+// userStore is where the user desk loads and saves.
+type userStore interface {
+	LoadUser(ctx context.Context, id string) (*domain.User, error) // ErrNotFound
+	Save(ctx context.Context, aggregates ...Aggregate) (Written, error)
+}
+
+// userReads is what the user desk asks the read models: whether a user is
+// known, which spares a batch a load per new user.
+type userReads interface {
+	Sync
+	User(id string, now time.Time) (UserView, bool)
+}
+
 // RegisterUser registers a user or updates their registration and location.
 type RegisterUser struct {
 	UserID       string
@@ -16,7 +39,7 @@ type RegisterUser struct {
 	Location     *domain.Location
 }
 
-func (a *App) registerUser(ctx context.Context, c RegisterUser) (UserView, error) {
+func (a *userDesk) registerUser(ctx context.Context, c RegisterUser) (UserView, error) {
 	return a.changeUser(ctx, c.UserID, func(u *domain.User, now time.Time) error {
 		return u.Update(c.RegisteredAt, c.Location, now)
 	}, func(now time.Time) (*domain.User, error) {
@@ -30,7 +53,7 @@ type MoveUser struct {
 	Location domain.Location
 }
 
-func (a *App) moveUser(ctx context.Context, c MoveUser) (UserView, error) {
+func (a *userDesk) moveUser(ctx context.Context, c MoveUser) (UserView, error) {
 	return a.changeUser(ctx, c.UserID, func(u *domain.User, _ time.Time) error {
 		return u.MoveTo(c.Location)
 	}, nil)
@@ -42,7 +65,7 @@ type RecordPurchase struct {
 	PurchasedAt        time.Time
 }
 
-func (a *App) recordPurchase(ctx context.Context, c RecordPurchase) (UserView, error) {
+func (a *userDesk) recordPurchase(ctx context.Context, c RecordPurchase) (UserView, error) {
 	return a.changeUser(ctx, c.UserID, func(u *domain.User, now time.Time) error {
 		return u.RecordPurchase(c.PurchaseID, c.PurchasedAt, now)
 	}, nil)
@@ -50,7 +73,7 @@ func (a *App) recordPurchase(ctx context.Context, c RecordPurchase) (UserView, e
 
 // changeUser runs change on the user, or create when the user is new and
 // create is given, and saves the result.
-func (a *App) changeUser(ctx context.Context, id string, change func(*domain.User, time.Time) error, create func(time.Time) (*domain.User, error)) (UserView, error) {
+func (a *userDesk) changeUser(ctx context.Context, id string, change func(*domain.User, time.Time) error, create func(time.Time) (*domain.User, error)) (UserView, error) {
 	defer a.locks.lock("user:" + id)()
 	var u *domain.User
 	err := retry(func() error {
@@ -84,7 +107,7 @@ const MaxBatch = 10000
 // RegisterUsers registers or updates many users at once: all or none.
 type RegisterUsers struct{ Users []RegisterUser }
 
-func (a *App) registerUsers(ctx context.Context, c RegisterUsers) (int, error) {
+func (a *userDesk) registerUsers(ctx context.Context, c RegisterUsers) (int, error) {
 	if len(c.Users) == 0 || len(c.Users) > MaxBatch {
 		return 0, Invalid("users", fmt.Sprintf("must hold 1 to %d users", MaxBatch))
 	}
@@ -111,7 +134,7 @@ func (a *App) registerUsers(ctx context.Context, c RegisterUsers) (int, error) {
 // entry refuses the whole batch, naming its index.
 // A user the read model does not know is taken for new without a load: the
 // store's "no stream yet" check catches one created meanwhile.
-func (a *App) decideUsers(ctx context.Context, entries []RegisterUser, now time.Time, trustRead bool) ([]Aggregate, error) {
+func (a *userDesk) decideUsers(ctx context.Context, entries []RegisterUser, now time.Time, trustRead bool) ([]Aggregate, error) {
 	byID := map[string]*domain.User{}
 	var changed []Aggregate
 	for i, e := range entries {
@@ -131,7 +154,7 @@ func (a *App) decideUsers(ctx context.Context, entries []RegisterUser, now time.
 	return changed, nil
 }
 
-func (a *App) batchUser(ctx context.Context, byID map[string]*domain.User, e RegisterUser, now time.Time, trustRead bool) (*domain.User, error) {
+func (a *userDesk) batchUser(ctx context.Context, byID map[string]*domain.User, e RegisterUser, now time.Time, trustRead bool) (*domain.User, error) {
 	if u, ok := byID[e.UserID]; ok {
 		return u, u.Update(e.RegisteredAt, e.Location, now)
 	}
