@@ -101,3 +101,23 @@ func BenchmarkFanoutPostgres(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkFanoutPartition supports the sharding step of ADR 0024: users
+// partitioned by a hash of their id, each partition with its own database
+// (here a schema), read models and fan-out. It times the fan-out of one
+// partition of a 100,000-user population cut into 1, 4 and 16 partitions:
+// if a partition's time falls as 1/partitions, partitions fanning out at
+// once on machines of their own finish in the time of one.
+func BenchmarkFanoutPartition(b *testing.B) {
+	const population = 100_000
+	for _, parts := range []int{1, 4, 16} {
+		b.Run(fmt.Sprintf("partitions=%d", parts), func(b *testing.B) {
+			pool, err := postgres.Connect(context.Background(), pgtest.Schema(b))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer pool.Close()
+			benchmarkFanout(b, postgres.New(pool), population/parts)
+		})
+	}
+}
