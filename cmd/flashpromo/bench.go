@@ -30,6 +30,7 @@ type loader struct {
 	jwtSecret   string   // mints each user's own token; without it, the admin token acts for them
 	tokens      sync.Map // user id -> "Bearer <token>"
 	concurrency int
+	replied     atomic.Int64 // bytes of the replies read
 	run         string // prefix of this run's ids, so runs do not collide
 	client      *http.Client
 	out         io.Writer
@@ -115,6 +116,7 @@ func (l *loader) call(ctx context.Context, method, path string, body, out any, u
 	}
 	defer res.Body.Close()
 	data, err := io.ReadAll(res.Body)
+	l.replied.Add(int64(len(data)))
 	if err != nil || out == nil {
 		return res.StatusCode, err
 	}
@@ -389,19 +391,23 @@ func (l *loader) query(ctx context.Context, users, promos int, spreadM float64, 
 	if err := l.seedUsers(ctx, users, spreadM); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, duration)
+	reads, cancel := context.WithTimeout(ctx, duration)
 	defer cancel()
-	codes, lat, took, _ := l.hammer(ctx, math.MaxInt, func(i int) (int, error) {
+	l.replied.Store(0)
+	codes, lat, took, _ := l.hammer(reads, math.MaxInt, func(i int) (int, error) {
 		user := l.user(rand.IntN(users))
-		return l.call(ctx, http.MethodGet, "/v1/users/"+user+"/promos", nil, nil, user)
+		return l.call(reads, http.MethodGet, "/v1/users/"+user+"/promos", nil, nil, user)
 	})
-	n := 0
+	n, all := 0, 0
 	for code, c := range codes {
+		all += c
 		if code == http.StatusOK {
 			n += c
 		}
 	}
-	fmt.Fprintf(l.out, "query: %d reads in %.2fs: %.0f requests/s, p50 %s, p99 %s; statuses %v\n", n, took.Seconds(),
-		float64(n)/took.Seconds(), lat.quantile(0.5), lat.quantile(0.99), codes)
-	return nil
+	rate := float64(n) / took.Seconds()
+	size := int(l.replied.Load() / int64(max(1, all)))
+	fmt.Fprintf(l.out, "query: %d reads in %.2fs: %.0f requests/s, p50 %s, p99 %s, mean reply %d B; statuses %v\n", n, took.Seconds(),
+		rate, lat.quantile(0.5), lat.quantile(0.99), size, codes)
+	return l.ceiling(ctx, size, duration, rate)
 }
