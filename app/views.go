@@ -57,14 +57,10 @@ func NewUserView(u *domain.User, now time.Time, rules domain.SegmentRules) UserV
 
 // VisiblePromo is an active promo a user may see, with their distance to it.
 type VisiblePromo struct {
-	ID           string
-	Store        domain.Store
-	Product      domain.Product
-	RegularPrice domain.Money
-	PromoPrice   domain.Money
-	EndsAt       time.Time
-	Available    int
-	DistanceM    float64
+	ID        string
+	Spec      *domain.PromoSpec // as created, shared with the read model: read only
+	Available int
+	DistanceM float64
 }
 
 // ReservationView is a reservation with its status at the time of reading.

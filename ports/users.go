@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -183,12 +184,19 @@ func (s *Server) getUserPromos(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	body, err := s.visible.encode(ps)
+	buf := replies.Get().(*[]byte)
+	defer replies.Put(buf)
+	body, err := s.visible.encode((*buf)[:0], ps)
 	if err != nil {
 		return err
 	}
+	*buf = body[:0] // grown, if it had to: kept for the next reply
 	return c.JSONBlob(http.StatusOK, body)
 }
+
+// replies are the buffers of the users' promos replies: the hottest
+// reply of the service writes into one and hands it back once written.
+var replies = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
 
 func parseLocation(lat, lng string) (domain.Location, error) {
 	if lat == "" || lng == "" {

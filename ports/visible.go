@@ -34,7 +34,8 @@ func (v *visibleEncoder) prefix(p app.VisiblePromo) ([]byte, error) {
 	if ok {
 		return b, nil
 	}
-	b, err := json.Marshal(visibleFixed{p.ID, p.Store, p.Product, p.RegularPrice, p.PromoPrice, p.EndsAt})
+	s := p.Spec
+	b, err := json.Marshal(visibleFixed{p.ID, s.Store, s.Product, s.RegularPrice, s.PromoPrice, s.EndsAt})
 	if err != nil {
 		return nil, err
 	}
@@ -48,9 +49,9 @@ func (v *visibleEncoder) prefix(p app.VisiblePromo) ([]byte, error) {
 	return b, nil
 }
 
-// encode returns {"promos":[…]} with the fields of visibleJSON, in its order.
-func (v *visibleEncoder) encode(ps []app.VisiblePromo) ([]byte, error) {
-	buf := make([]byte, 0, 64+400*len(ps))
+// encode appends {"promos":[…]} to buf, with the fields of visibleJSON in
+// its order.
+func (v *visibleEncoder) encode(buf []byte, ps []app.VisiblePromo) ([]byte, error) {
 	buf = append(buf, `{"promos":[`...)
 	for i, p := range ps {
 		if i > 0 {

@@ -16,22 +16,24 @@ import (
 func TestVisibleEncoderSaysWhatEncodingJSONSays(t *testing.T) {
 	store := domain.Store{ID: "tech\"shop", Name: "TechShop <Centro> ñ", Location: domain.Location{Lat: 19.4326, Lng: -99.1332}}
 	ps := []app.VisiblePromo{
-		{ID: "p1", Store: store, Product: domain.Product{ID: "xyz", Name: "Audífonos XYZ"},
+		{ID: "p1", Spec: &domain.PromoSpec{Store: store, Product: domain.Product{ID: "xyz", Name: "Audífonos XYZ"},
 			RegularPrice: domain.Money{Amount: 99900, Currency: "MXN"}, PromoPrice: domain.Money{Amount: 49900, Currency: "MXN"},
-			EndsAt: time.Date(2026, 11, 28, 1, 0, 0, 0, time.UTC), Available: 7, DistanceM: 442.92369656934073},
-		{ID: "p2", Store: store, Product: domain.Product{ID: "abc", Name: "ABC"},
+			EndsAt: time.Date(2026, 11, 28, 1, 0, 0, 0, time.UTC)}, Available: 7, DistanceM: 442.92369656934073},
+		{ID: "p2", Spec: &domain.PromoSpec{Store: store, Product: domain.Product{ID: "abc", Name: "ABC"},
 			RegularPrice: domain.Money{Amount: 100, Currency: "USD"}, PromoPrice: domain.Money{Amount: 1, Currency: "USD"},
-			EndsAt: time.Date(2026, 11, 28, 1, 0, 0, 5, time.UTC), Available: 0, DistanceM: 1e-7},
+			EndsAt: time.Date(2026, 11, 28, 1, 0, 0, 5, time.UTC)}, Available: 0, DistanceM: 1e-7},
 	}
 	var v visibleEncoder
 	for range 2 { // the second time from the cache
-		got, err := v.encode(ps)
+		got, err := v.encode([]byte("left over"), ps)
+		got = got[len("left over"):]
 		if err != nil {
 			t.Fatal(err)
 		}
 		out := make([]visibleJSON, len(ps))
 		for i, p := range ps {
-			out[i] = visibleJSON{p.ID, p.Store, p.Product, p.RegularPrice, p.PromoPrice, p.EndsAt, p.Available, p.DistanceM}
+			s := p.Spec
+			out[i] = visibleJSON{p.ID, s.Store, s.Product, s.RegularPrice, s.PromoPrice, s.EndsAt, p.Available, p.DistanceM}
 		}
 		want, _ := json.Marshal(map[string][]visibleJSON{"promos": out})
 		var g, w any
@@ -43,7 +45,7 @@ func TestVisibleEncoderSaysWhatEncodingJSONSays(t *testing.T) {
 			t.Errorf("got  %s\nwant %s", got, want)
 		}
 	}
-	if got, _ := v.encode(nil); string(got) != "{\"promos\":[]}\n" {
+	if got, _ := v.encode(nil, nil); string(got) != "{\"promos\":[]}\n" {
 		t.Errorf("no promos: %q", got)
 	}
 }
@@ -54,22 +56,23 @@ func BenchmarkVisibleEncode(b *testing.B) {
 	var v visibleEncoder
 	all := make([]app.VisiblePromo, 10_000)
 	for i := range all {
-		all[i] = app.VisiblePromo{ID: fmt.Sprintf("q1-q%05d", i), Store: domain.Store{ID: "store", Name: "Bench store"},
+		all[i] = app.VisiblePromo{ID: fmt.Sprintf("q1-q%05d", i), Spec: &domain.PromoSpec{Store: domain.Store{ID: "store", Name: "Bench store"},
 			Product: domain.Product{ID: "product", Name: "Audífonos XYZ"}, RegularPrice: domain.Money{Amount: 99900, Currency: "MXN"},
-			PromoPrice: domain.Money{Amount: 49900, Currency: "MXN"}, EndsAt: time.Date(2026, 11, 28, 1, 0, 0, 0, time.UTC), Available: 10, DistanceM: 1234.5}
-		if _, err := v.encode(all[i : i+1]); err != nil {
+			PromoPrice: domain.Money{Amount: 49900, Currency: "MXN"}, EndsAt: time.Date(2026, 11, 28, 1, 0, 0, 0, time.UTC)}, Available: 10, DistanceM: 1234.5}
+		if _, err := v.encode(nil, all[i:i+1]); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
-		r, reply := rand.New(rand.NewPCG(1, 2)), make([]app.VisiblePromo, 58)
+		r, reply, buf := rand.New(rand.NewPCG(1, 2)), make([]app.VisiblePromo, 58), []byte(nil)
 		for pb.Next() {
 			for i := range reply {
 				reply[i] = all[r.IntN(len(all))]
 			}
-			if _, err := v.encode(reply); err != nil {
+			var err error
+			if buf, err = v.encode(buf[:0], reply); err != nil {
 				b.Error(err)
 				return
 			}

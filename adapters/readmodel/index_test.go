@@ -149,9 +149,7 @@ func bruteVisible(promos []*domain.Promo, u app.UserView, at *domain.Location, n
 		}
 		spec := p.Spec()
 		if d, ok := app.Sees(u, spec, at); ok {
-			vs = append(vs, app.VisiblePromo{ID: id, Store: spec.Store, Product: spec.Product,
-				RegularPrice: spec.RegularPrice, PromoPrice: spec.PromoPrice, EndsAt: spec.EndsAt,
-				Available: p.Stock(now).Available, DistanceM: d})
+			vs = append(vs, app.VisiblePromo{ID: id, Spec: &spec, Available: p.Stock(now).Available, DistanceM: d})
 		}
 	}
 	slices.SortFunc(vs, func(a, b app.VisiblePromo) int {

@@ -177,10 +177,7 @@ func (m *Promos) visible(u app.UserView, at domain.Location, now time.Time) []ap
 	})
 	vs := make([]app.VisiblePromo, len(found))
 	for i, f := range found {
-		p, spec := f.at.promo, &f.at.spec
-		vs[i] = app.VisiblePromo{ID: f.at.id, Store: spec.Store, Product: spec.Product,
-			RegularPrice: spec.RegularPrice, PromoPrice: spec.PromoPrice, EndsAt: spec.EndsAt,
-			Available: p.Stock(now).Available, DistanceM: f.d}
+		vs[i] = app.VisiblePromo{ID: f.at.id, Spec: &f.at.spec, Available: f.at.promo.Stock(now).Available, DistanceM: f.d}
 	}
 	return vs
 }
