@@ -14,16 +14,52 @@ import (
 )
 
 type promoRequest struct {
-	ID           string           `json:"id"`
+	ID string `json:"id"`
+	offerJSON
+	StartsAt *time.Time `json:"starts_at"`
+	EndsAt   *time.Time `json:"ends_at"`
+}
+
+// offerJSON is what the body of a promo and of a series say alike: what is
+// on sale, by which store, to whom, how far and how many.
+type offerJSON struct {
 	Store        *storeJSON       `json:"store"`
 	Product      *domain.Product  `json:"product"`
 	RegularPrice *domain.Money    `json:"regular_price"`
 	PromoPrice   *domain.Money    `json:"promo_price"`
 	Segments     []domain.Segment `json:"segments"`
 	RadiusM      *float64         `json:"radius_m"`
-	StartsAt     *time.Time       `json:"starts_at"`
-	EndsAt       *time.Time       `json:"ends_at"`
 	Stock        *int             `json:"stock"`
+}
+
+// spec is the offer as a promo's spec without its window, once every
+// field is there.
+func (o offerJSON) spec() (domain.PromoSpec, error) {
+	for _, f := range []struct {
+		name    string
+		missing bool
+	}{
+		{"store", o.Store == nil}, {"product", o.Product == nil}, {"regular_price", o.RegularPrice == nil},
+		{"promo_price", o.PromoPrice == nil}, {"segments", o.Segments == nil}, {"radius_m", o.RadiusM == nil},
+		{"stock", o.Stock == nil},
+	} {
+		if f.missing {
+			return domain.PromoSpec{}, required(f.name)
+		}
+	}
+	loc, err := o.Store.Location.location("store.location")
+	if err != nil {
+		return domain.PromoSpec{}, err
+	}
+	return domain.PromoSpec{
+		Store:        domain.Store{ID: o.Store.ID, Name: o.Store.Name, Location: loc},
+		Product:      *o.Product,
+		RegularPrice: *o.RegularPrice,
+		PromoPrice:   *o.PromoPrice,
+		Segments:     o.Segments,
+		RadiusM:      *o.RadiusM,
+		Stock:        *o.Stock,
+	}, nil
 }
 
 type storeJSON struct {
@@ -33,33 +69,17 @@ type storeJSON struct {
 }
 
 func (r promoRequest) spec() (domain.PromoSpec, error) {
-	for _, f := range []struct {
-		name    string
-		missing bool
-	}{
-		{"store", r.Store == nil}, {"product", r.Product == nil}, {"regular_price", r.RegularPrice == nil},
-		{"promo_price", r.PromoPrice == nil}, {"segments", r.Segments == nil}, {"radius_m", r.RadiusM == nil},
-		{"starts_at", r.StartsAt == nil}, {"ends_at", r.EndsAt == nil}, {"stock", r.Stock == nil},
-	} {
-		if f.missing {
-			return domain.PromoSpec{}, required(f.name)
-		}
-	}
-	loc, err := r.Store.Location.location("store.location")
-	if err != nil {
+	spec, err := r.offerJSON.spec()
+	switch {
+	case err != nil:
 		return domain.PromoSpec{}, err
+	case r.StartsAt == nil:
+		return domain.PromoSpec{}, required("starts_at")
+	case r.EndsAt == nil:
+		return domain.PromoSpec{}, required("ends_at")
 	}
-	return domain.PromoSpec{
-		Store:        domain.Store{ID: r.Store.ID, Name: r.Store.Name, Location: loc},
-		Product:      *r.Product,
-		RegularPrice: *r.RegularPrice,
-		PromoPrice:   *r.PromoPrice,
-		Segments:     r.Segments,
-		RadiusM:      *r.RadiusM,
-		StartsAt:     *r.StartsAt,
-		EndsAt:       *r.EndsAt,
-		Stock:        *r.Stock,
-	}, nil
+	spec.StartsAt, spec.EndsAt = *r.StartsAt, *r.EndsAt
+	return spec, nil
 }
 
 type promoJSON struct {

@@ -13,19 +13,13 @@ import (
 // seriesRequest is the body of POST /v1/promo-series: a promo's body
 // without id, starts_at and ends_at, and when its occurrences are.
 type seriesRequest struct {
-	ID           string           `json:"id"`
-	Store        *storeJSON       `json:"store"`
-	Product      *domain.Product  `json:"product"`
-	RegularPrice *domain.Money    `json:"regular_price"`
-	PromoPrice   *domain.Money    `json:"promo_price"`
-	Segments     []domain.Segment `json:"segments"`
-	RadiusM      *float64         `json:"radius_m"`
-	Stock        *int             `json:"stock"`
-	TimeZone     string           `json:"time_zone"`
-	Window       *windowJSON      `json:"window"`
-	Days         []string         `json:"days"`
-	From         *string          `json:"from"`
-	Until        *string          `json:"until"`
+	ID string `json:"id"`
+	offerJSON
+	TimeZone string      `json:"time_zone"`
+	Window   *windowJSON `json:"window"`
+	Days     []string    `json:"days"`
+	From     *string     `json:"from"`
+	Until    *string     `json:"until"`
 }
 
 type windowJSON struct {
@@ -34,13 +28,15 @@ type windowJSON struct {
 }
 
 func (r seriesRequest) spec() (domain.SeriesSpec, error) {
+	offer, err := r.offerJSON.spec()
+	if err != nil {
+		return domain.SeriesSpec{}, err
+	}
 	for _, f := range []struct {
 		name    string
 		missing bool
 	}{
-		{"store", r.Store == nil}, {"product", r.Product == nil}, {"regular_price", r.RegularPrice == nil},
-		{"promo_price", r.PromoPrice == nil}, {"segments", r.Segments == nil}, {"radius_m", r.RadiusM == nil},
-		{"stock", r.Stock == nil}, {"window", r.Window == nil},
+		{"window", r.Window == nil},
 		{"window.start", r.Window != nil && r.Window.Start == nil}, {"window.end", r.Window != nil && r.Window.End == nil},
 		{"from", r.From == nil}, {"until", r.Until == nil},
 	} {
@@ -48,22 +44,7 @@ func (r seriesRequest) spec() (domain.SeriesSpec, error) {
 			return domain.SeriesSpec{}, required(f.name)
 		}
 	}
-	loc, err := r.Store.Location.location("store.location")
-	if err != nil {
-		return domain.SeriesSpec{}, err
-	}
-	spec := domain.SeriesSpec{
-		Promo: domain.PromoSpec{
-			Store:        domain.Store{ID: r.Store.ID, Name: r.Store.Name, Location: loc},
-			Product:      *r.Product,
-			RegularPrice: *r.RegularPrice,
-			PromoPrice:   *r.PromoPrice,
-			Segments:     r.Segments,
-			RadiusM:      *r.RadiusM,
-			Stock:        *r.Stock,
-		},
-		Days: r.Days,
-	}
+	spec := domain.SeriesSpec{Promo: offer, Days: r.Days}
 	if r.Days == nil { // absent: every day; present and empty is refused
 		spec.Days = domain.AllDays()
 	}
