@@ -32,6 +32,14 @@ type offerJSON struct {
 	Stock        *int             `json:"stock"`
 }
 
+// ownedBy refuses a store caller an offer of another store's.
+func (o offerJSON) ownedBy(c echo.Context) error {
+	if o.Store == nil {
+		return nil // refused later as missing
+	}
+	return ownStore(c, o.Store.ID)
+}
+
 // spec is the offer as a promo's spec without its window, once every
 // field is there.
 func (o offerJSON) spec() (domain.PromoSpec, error) {
@@ -125,10 +133,8 @@ func (s *Server) postPromo(c echo.Context) error {
 	if err := decode(c, &req); err != nil {
 		return err
 	}
-	if req.Store != nil {
-		if err := ownStore(c, req.Store.ID); err != nil {
-			return err
-		}
+	if err := req.ownedBy(c); err != nil {
+		return err
 	}
 	spec, err := req.spec()
 	if err != nil {

@@ -95,10 +95,8 @@ func (s *Server) postSeries(c echo.Context) error {
 	if err := decode(c, &req); err != nil {
 		return err
 	}
-	if req.Store != nil {
-		if err := ownStore(c, req.Store.ID); err != nil {
-			return err
-		}
+	if err := req.ownedBy(c); err != nil {
+		return err
 	}
 	spec, err := req.spec()
 	if err != nil {

@@ -1,15 +1,6 @@
 package main
 
-import (
-	"bytes"
-	"context"
-	"io"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
-	"testing"
-	"time"
-)
+import "testing"
 
 // FuzzSeriesBodies sends any body to POST /v1/promo-series: never a 5xx,
 // and a refused request leaves the log as it was.
@@ -22,34 +13,8 @@ func FuzzSeriesBodies(f *testing.F) {
 	} {
 		f.Add([]byte(seed))
 	}
-	clock := newFakeClock(t0)
-	cfg := defaultConfig()
-	cfg.AdminToken, cfg.Tick = testToken, time.Hour
-	svc, err := newService(context.Background(), cfg, clock, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(svc.close)
-	ctx, cancel := context.WithCancel(context.Background())
-	f.Cleanup(cancel)
-	ready := make(chan struct{})
-	go svc.run(ctx, func() { close(ready) }) //nolint:errcheck // ends with the fuzz run
-	<-ready
+	svc := fuzzService(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		before, err := svc.store.Head(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		req := httptest.NewRequest("POST", "/v1/promo-series", bytes.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+testToken)
-		rec := httptest.NewRecorder()
-		svc.handler.ServeHTTP(rec, req)
-		if rec.Code >= 500 {
-			t.Fatalf("POST /v1/promo-series %q: %d %s", body, rec.Code, rec.Body)
-		}
-		after, _ := svc.store.Head(context.Background())
-		if rec.Code >= http.StatusBadRequest && after != before {
-			t.Fatalf("POST /v1/promo-series %q was refused with %d but wrote to the log", body, rec.Code)
-		}
+		fuzzRequest(t, svc, "POST", "/v1/promo-series", "Bearer "+testToken, body)
 	})
 }
