@@ -31,7 +31,7 @@ type loader struct {
 	tokens      sync.Map // user id -> "Bearer <token>"
 	concurrency int
 	replied     atomic.Int64 // bytes of the replies read
-	run         string // prefix of this run's ids, so runs do not collide
+	run         string       // prefix of this run's ids, so runs do not collide
 	client      *http.Client
 	out         io.Writer
 }
