@@ -27,7 +27,7 @@ type Notifications struct {
 	words   map[message]int32
 	msgs    []message
 	lastMsg int32          // the words of the newest notice
-	sent    map[string]int // by promo id
+	sent    map[string]tally // by promo id
 	pages   [][]notice
 	odd     []oddNotice // notices whose id is not a uuid or whose time is not UTC
 }
@@ -61,7 +61,23 @@ const (
 )
 
 func NewNotifications() *Notifications {
-	return &Notifications{users: map[string]int32{}, words: map[message]int32{}, sent: map[string]int{}}
+	return &Notifications{users: map[string]int32{}, words: map[message]int32{}, sent: map[string]tally{}}
+}
+
+// tally is what the model knows of a promo's notifications: how many, and
+// when the newest was sent (Unix nanoseconds), which tells an operator when
+// its fan-out ended.
+type tally struct {
+	n    int
+	last int64
+}
+
+// countSent adds a notice sent at sentAt to the promo's tally; the caller holds the lock.
+func (m *Notifications) countSent(promoID string, sentAt int64) {
+	t := m.sent[promoID]
+	t.n++
+	t.last = max(t.last, sentAt)
+	m.sent[promoID] = t
 }
 
 func (m *Notifications) Apply(e domain.Event) {
@@ -112,7 +128,7 @@ func (m *Notifications) add(userID string, w message, id string, sentAt time.Tim
 	*p = append(*p, nt)
 	m.last[user] = int32(n)
 	m.lastMsg = msg
-	m.sent[m.msgs[msg].promoID]++
+	m.countSent(m.msgs[msg].promoID, sentAt.UnixNano())
 }
 
 // len is the number of notices; the caller holds the lock.
@@ -162,7 +178,7 @@ func (m *Notifications) of(userID string) []domain.NotificationSent {
 func (m *Notifications) count(promoID string) int {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	return m.sent[promoID]
+	return m.sent[promoID].n
 }
 
 // notifiedOn tells whether the user had a notification on day: the last one

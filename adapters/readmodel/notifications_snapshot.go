@@ -101,6 +101,10 @@ func (m *Notifications) thaw(r *snapReader) {
 		*p = append(*p, nt)
 		m.last[user] = int32(n)
 		m.lastMsg = nt.msg
-		m.sent[m.msgs[msg].promoID]++
+		at := nt.sentAt
+		if nt.isOdd {
+			at = m.odd[getIndex(&nt.id)].sentAt.UnixNano()
+		}
+		m.countSent(m.msgs[msg].promoID, at)
 	}
 }

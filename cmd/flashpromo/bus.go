@@ -138,6 +138,15 @@ func (b *bus) fanoutFeed(ctx context.Context, store eventstore.Store, log *slog.
 		func() { _ = planner.Close(); _ = worker.Close() }, nil
 }
 
+// relayCheckpoint names the relay's place in the log; empty in-process,
+// where nothing is relayed.
+func (b *bus) relayCheckpoint() string {
+	if b.pub == nil {
+		return ""
+	}
+	return outbox.Checkpoint
+}
+
 // close closes the publisher, then the embedded broker.
 func (b *bus) close() {
 	for _, c := range b.closers {

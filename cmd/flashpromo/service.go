@@ -37,6 +37,7 @@ type service struct {
 	read    *readmodel.ReadModel
 	handler http.Handler
 	probes  *ports.Probes
+	ops     *metrics.Operations
 	log     *slog.Logger
 	close   func()
 }
@@ -110,6 +111,7 @@ func newService(ctx context.Context, cfg config, clock app.Clock, log *slog.Logg
 		Logger:      log,
 		Observer:    metrics.NewObserver(registry),
 	})
+	ops := metrics.NewOperations(registry, metrics.OperationsConfig{Read: read, Log: store, Relay: b.relayCheckpoint(), Clock: clock})
 	verifier, err := newVerifier(ctx, cfg, clock, log)
 	if err != nil {
 		return nil, err
@@ -120,7 +122,7 @@ func newService(ctx context.Context, cfg config, clock app.Clock, log *slog.Logg
 		Verifier: verifier, ReserveRate: cfg.ReserveRate, Registry: registry, Log: log, Probes: probes,
 	})
 	return &service{cfg: cfg, app: application, store: store, bus: b, read: read, handler: handler, log: log,
-		probes: probes, close: closeAll}, nil
+		probes: probes, ops: ops, close: closeAll}, nil
 }
 
 // databaseProbe says whether the event store answers: "embedded" for the
@@ -166,6 +168,7 @@ func (s *service) run(ctx context.Context, ready func()) error {
 	s.probes.CaughtUp.Store(true)
 	ready()
 	g.Go(func() error { ports.RunScheduler(ctx, s.app, s.cfg.Tick); return nil })
+	g.Go(func() error { s.ops.Run(ctx, 5*time.Second); return nil })
 	if s.bus.pub != nil {
 		s.keep(ctx, g, "relay", s.relay)
 	}
