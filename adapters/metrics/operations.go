@@ -56,8 +56,8 @@ const holdsWithin = time.Minute
 func NewOperations(reg prometheus.Registerer, cfg OperationsConfig) *Operations {
 	o := &Operations{cfg: cfg,
 		fanoutSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "flashpromo_promo_activation_to_last_notification_seconds",
-			Help: "Per promo whose fan-out is over: from its PromoActivated to its last NotificationSent, as the read models saw them.",
+			Name:    "flashpromo_promo_activation_to_last_notification_seconds",
+			Help:    "Per promo whose fan-out is over: from its PromoActivated to its last NotificationSent, as the read models saw them.",
 			Buckets: []float64{.5, 1, 2.5, 5, 10, 20, 30, 45, 60, 90, 120, 300, 600, 1800},
 		}),
 		backlog: prometheus.NewGauge(prometheus.GaugeOpts{

@@ -26,7 +26,7 @@ type Notifications struct {
 	last    []int32          // by user number: their newest notice, or -1
 	words   map[message]int32
 	msgs    []message
-	lastMsg int32          // the words of the newest notice
+	lastMsg int32            // the words of the newest notice
 	sent    map[string]tally // by promo id
 	pages   [][]notice
 	odd     []oddNotice // notices whose id is not a uuid or whose time is not UTC
