@@ -38,6 +38,7 @@ type service struct {
 	handler http.Handler
 	probes  *ports.Probes
 	ops     *metrics.Operations
+	dead    func(topic, reason string) // counts the relay's dead letters
 	log     *slog.Logger
 	close   func()
 }
@@ -122,7 +123,7 @@ func newService(ctx context.Context, cfg config, clock app.Clock, log *slog.Logg
 		Verifier: verifier, ReserveRate: cfg.ReserveRate, Registry: registry, Log: log, Probes: probes,
 	})
 	return &service{cfg: cfg, app: application, store: store, bus: b, read: read, handler: handler, log: log,
-		probes: probes, ops: ops, close: closeAll}, nil
+		probes: probes, ops: ops, dead: metrics.NewDeadLetters(registry), close: closeAll}, nil
 }
 
 // databaseProbe says whether the event store answers: "embedded" for the
@@ -233,6 +234,7 @@ func (s *service) relay(ctx context.Context) error {
 		return err
 	}
 	r := outbox.NewRelay(s.store, s.bus.pub, s.log)
+	r.OnDeadLetter(s.dead)
 	if pg, ok := s.store.(*postgres.Store); ok {
 		return pg.Exclusive(ctx, outbox.Checkpoint, func(ctx context.Context, l *postgres.Lease) error { return r.RunLeased(ctx, l) })
 	}
