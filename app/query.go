@@ -11,12 +11,18 @@ import (
 // GetPromo reads one promo.
 type GetPromo struct{ ID string }
 
-func (a *App) getPromo(_ context.Context, q GetPromo) (PromoView, error) {
-	p, ok := a.read.Promo(q.ID, a.clock.Now())
-	if !ok {
-		return PromoView{}, ErrNotFound
+// A promo long over has left the read models (their retention): it is
+// read from its stream then.
+func (a *App) getPromo(ctx context.Context, q GetPromo) (PromoView, error) {
+	now := a.clock.Now()
+	if p, ok := a.read.Promo(q.ID, now); ok {
+		return p, nil
 	}
-	return p, nil
+	p, err := a.repo.LoadPromo(ctx, q.ID)
+	if err != nil {
+		return PromoView{}, err
+	}
+	return NewPromoView(p, now, a.read.NotificationsSent(q.ID)), nil
 }
 
 // ListPromos lists promos, all of them or those with one status.

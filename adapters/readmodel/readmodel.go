@@ -25,6 +25,7 @@ type ReadModel struct {
 	users         *runner[*Users]
 	notifications *runner[*Notifications]
 	fanouts       fanouts // for the operators' metrics
+	retention     Retention
 
 	snapshots Snapshots // nil: every start replays the log
 	policy    SnapshotPolicy

@@ -98,6 +98,7 @@ func newService(ctx context.Context, cfg config, clock app.Clock, log *slog.Logg
 	}
 	registry := metrics.NewRegistry()
 	read := readmodel.New(store, cfg.Rules, log)
+	read.UseRetention(readmodel.Retention{Notifications: cfg.NotificationsRetention, EndedPromos: endedPromosRetention, Now: clock.Now})
 	if pg, ok := store.(*postgres.Store); ok {
 		read.UseSnapshots(pg, readmodel.SnapshotPolicy{Interval: cfg.SnapshotInterval, Events: cfg.SnapshotEvents})
 	}
@@ -166,10 +167,12 @@ func (s *service) run(ctx context.Context, ready func()) error {
 	if err != nil {
 		return fmt.Errorf("catch up read models: %w", err)
 	}
+	s.prune()
 	s.probes.CaughtUp.Store(true)
 	ready()
 	g.Go(func() error { ports.RunScheduler(ctx, s.app, s.cfg.Tick); return nil })
 	g.Go(func() error { s.ops.Run(ctx, 5*time.Second); return nil })
+	g.Go(func() error { s.pruneEvery(ctx, time.Minute); return nil })
 	if s.bus.pub != nil {
 		s.keep(ctx, g, "relay", s.relay)
 	}
