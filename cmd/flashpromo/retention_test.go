@@ -4,13 +4,19 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/flashpromo/flashpromo/internal/pgtest"
 )
 
 // A promo a day past its end leaves the read models and is read from the
 // store; a notification past the retention leaves the user's list, while
 // the promo's count stays.
 func TestRetentionOfPromosAndNotifications(t *testing.T) {
-	a := ctStart(t)
+	t.Run("memory", func(t *testing.T) { retentionOfPromosAndNotifications(t, ctStart(t)) })
+	t.Run("postgres", func(t *testing.T) { retentionOfPromosAndNotifications(t, ctStart(t, onPostgres(pgtest.Schema(t)))) })
+}
+
+func retentionOfPromosAndNotifications(t *testing.T, a *ctAPI) {
 	a.register("ana", 72*time.Hour, near)
 	a.createPromo("p1", promoBody(a.now(), a.now().Add(2*time.Hour), 5))
 	a.untilNotified("ana", 1)
@@ -20,6 +26,8 @@ func TestRetentionOfPromosAndNotifications(t *testing.T) {
 	before := a.promo("p1")
 	a.advance(3 * time.Hour)
 	a.untilStatus("p1", "ended")
+	expired := a.untilEvent("ReservationExpired", "promo_id", "p1") // the sweeper's, the promo's last event
+	eventually(t, "the promo's view has its last event", func() bool { return ctNum(t, a.promo("p1")["version"]) == ctNum(t, expired["version"]) })
 	ended := a.promo("p1")
 
 	a.advance(22 * time.Hour) // 23 hours past its end: still in memory
