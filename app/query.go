@@ -8,15 +8,20 @@ import (
 	"github.com/flashpromo/flashpromo/domain"
 )
 
-// promoQueries read promos from memory.
+// promoQueries read promos from memory, and a promo long over from its
+// stream.
 type promoQueries struct {
-	read  promoReader
+	read promoReader
+	repo interface {
+		LoadPromo(ctx context.Context, id string) (*domain.Promo, error) // ErrNotFound
+	}
 	clock Clock
 }
 
 type promoReader interface {
 	Promo(id string, now time.Time) (PromoView, bool)
 	Promos(status domain.PromoStatus, now time.Time) []PromoView
+	NotificationsSent(promoID string) int
 }
 
 // userQueries read a user's profile, promos and notifications from memory.
@@ -47,12 +52,18 @@ type eventQuery struct{ log EventLog }
 // GetPromo reads one promo.
 type GetPromo struct{ ID string }
 
-func (a *promoQueries) get(_ context.Context, q GetPromo) (PromoView, error) {
-	p, ok := a.read.Promo(q.ID, a.clock.Now())
-	if !ok {
-		return PromoView{}, ErrNotFound
+// A promo long over has left the read models (their retention): it is
+// read from its stream then.
+func (a *promoQueries) get(ctx context.Context, q GetPromo) (PromoView, error) {
+	now := a.clock.Now()
+	if p, ok := a.read.Promo(q.ID, now); ok {
+		return p, nil
 	}
-	return p, nil
+	p, err := a.repo.LoadPromo(ctx, q.ID)
+	if err != nil {
+		return PromoView{}, err
+	}
+	return NewPromoView(p, now, a.read.NotificationsSent(q.ID)), nil
 }
 
 // ListPromos lists promos, all of them or those with one status.

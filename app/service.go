@@ -72,7 +72,7 @@ func New(d Deps) Application {
 	users := &userDesk{cfg: d.Config, clock: d.Clock, repo: d.Repo, read: d.Read, locks: locks}
 	series := &seriesDesk{cfg: d.Config, clock: d.Clock, ids: d.IDs, repo: d.Repo, read: d.Read, locks: locks}
 	fan := &fanout{cfg: d.Config, clock: d.Clock, ids: d.IDs, repo: d.Repo, read: d.Read}
-	promoQ := &promoQueries{read: d.Read, clock: d.Clock}
+	promoQ := &promoQueries{read: d.Read, repo: d.Repo, clock: d.Clock}
 	userQ := &userQueries{read: d.Read, clock: d.Clock}
 	reservationQ := &reservationQuery{read: d.Read, clock: d.Clock}
 	eventQ := &eventQuery{log: d.Log}

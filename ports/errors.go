@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/flashpromo/flashpromo/app"
 )
@@ -63,6 +64,25 @@ func errorHandler(err error, c echo.Context) {
 		return
 	}
 	_ = c.JSON(status, apiError{body})
+}
+
+// countServerErrors wraps the error handler with a counter of the 5xx
+// answers by their code (internal, unavailable, ...): a bounded set, the
+// cause an operator acts on.
+func countServerErrors(reg prometheus.Registerer, next echo.HTTPErrorHandler) echo.HTTPErrorHandler {
+	failures := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "flashpromo_http_server_errors_total",
+		Help: "HTTP 5xx answers by the error's code.",
+	}, []string{"code"})
+	reg.MustRegister(failures)
+	return func(err error, c echo.Context) {
+		if !c.Response().Committed {
+			if status, body := describe(err); status >= http.StatusInternalServerError {
+				failures.WithLabelValues(body.Code).Inc()
+			}
+		}
+		next(err, c)
+	}
 }
 
 // retryAfterSeconds is a Retry-After value: whole seconds, rounded up, so

@@ -43,7 +43,7 @@ func NewHTTPHandler(a app.Application, cfg HTTPConfig) *echo.Echo {
 	s := &Server{app: a, verifier: cfg.Verifier, limiter: newUserLimiter(cfg.ReserveRate), probes: cfg.Probes}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	e.HTTPErrorHandler = errorHandler
+	e.HTTPErrorHandler = countServerErrors(cfg.Registry, errorHandler)
 	e.Use(requestID, requestLog(cfg.Log), requestMetrics(cfg.Registry), middleware.Recover())
 
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })

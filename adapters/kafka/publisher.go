@@ -93,7 +93,8 @@ func NewPublisher(cfg PublisherConfig) (*Publisher, error) {
 }
 
 // Publish writes messages to topic and returns once all of them are
-// acknowledged by all in-sync replicas. The first message's context bounds
+// acknowledged by all in-sync replicas. When it can say which messages
+// failed, its error is a *Rejected. The first message's context bounds
 // the call: one write carries the whole batch, so it has one deadline.
 func (p *Publisher) Publish(topic string, msgs ...*message.Message) error {
 	p.mu.RLock()
@@ -110,7 +111,7 @@ func (p *Publisher) Publish(topic string, msgs ...*message.Message) error {
 		kms[i] = marshal(topic, msg)
 	}
 	if err := p.write(msgs[0].Context(), kms); err != nil {
-		return fmt.Errorf("kafka: publishing %d messages to %s: %w", len(kms), topic, err)
+		return fmt.Errorf("kafka: publishing %d messages to %s: %w", len(kms), topic, perMessage(err, kms))
 	}
 	return nil
 }

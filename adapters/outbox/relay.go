@@ -39,6 +39,8 @@ type Relay struct {
 	bus   message.Publisher
 	log   *slog.Logger
 	retry time.Duration
+
+	deadLetters func(topic, reason string) // nil: not counted
 }
 
 // NewRelay relays store to bus.
@@ -70,9 +72,11 @@ func (r *Relay) RunLeased(ctx context.Context, lease Lease) error {
 }
 
 func (r *Relay) relay(ctx context.Context, lease Lease, events []eventstore.Event) error {
-	envelopes, notifications, err := messages(events)
-	if err != nil {
-		return err
+	envelopes, notifications, bad := messages(events)
+	for _, d := range bad {
+		if err := r.deadLetter(ctx, lease, d); err != nil {
+			return err
+		}
 	}
 	if err := r.publish(ctx, lease, EventsTopic, envelopes); err != nil {
 		return err
@@ -88,7 +92,10 @@ func (r *Relay) relay(ctx context.Context, lease Lease, events []eventstore.Even
 }
 
 // publish retries until the bus takes the batch or ctx ends: the bus being
-// down delays the relay, never a command.
+// down delays the relay, never a command. A message the bus refuses for
+// good (too large for its topic, say) goes to the dead-letter topic: within
+// a batch, each refused message is sent again alone, so that only a message
+// at fault, and not its neighbours, is given up on.
 func (r *Relay) publish(ctx context.Context, lease Lease, topic string, msgs []*message.Message) error {
 	for len(msgs) > 0 {
 		if lease != nil {
@@ -100,6 +107,16 @@ func (r *Relay) publish(ctx context.Context, lease Lease, topic string, msgs []*
 		if err == nil {
 			return nil
 		}
+		again, refused, wait := sortOut(err, msgs)
+		for _, f := range refused {
+			if err := r.refused(ctx, lease, topic, f, len(msgs) == 1); err != nil {
+				return err
+			}
+		}
+		msgs = again
+		if !wait {
+			continue
+		}
 		r.log.Warn("relay waits for the bus", "topic", topic, "err", err)
 		select {
 		case <-ctx.Done():
@@ -110,31 +127,54 @@ func (r *Relay) publish(ctx context.Context, lease Lease, topic string, msgs []*
 	return nil
 }
 
+// refused deals with a message refused for good: alone, it is given up on
+// (a dead letter refused in turn is only logged); in a batch, it is sent
+// again alone.
+func (r *Relay) refused(ctx context.Context, lease Lease, topic string, f refusal, alone bool) error {
+	switch {
+	case !alone:
+		return r.publish(ctx, lease, topic, []*message.Message{f.msg})
+	case topic == DeadLetterTopic:
+		r.log.Error("the dead-letter topic refused a dead letter; it is dropped", "id", f.msg.UUID, "reason", f.reason, "err", f.err)
+		return nil
+	}
+	return r.deadLetter(ctx, lease, refusedMessage(topic, f.msg, f.reason, f.err))
+}
+
 // messages makes the envelope of every event and the delivery of every
-// notification.
-func messages(events []eventstore.Event) (envelopes, notifications []*message.Message, err error) {
+// notification; an event it cannot encode becomes a dead letter instead.
+func messages(events []eventstore.Event) (envelopes, notifications []*message.Message, bad []DeadLetter) {
 	for _, e := range events {
 		m, err := jsonMessage(e.ID, e.StreamID, e.Envelope())
 		if err != nil {
-			return nil, nil, err
+			bad = append(bad, unencodable(EventsTopic, e, err))
+			continue
 		}
 		m.Metadata.Set("type", e.Type)
 		envelopes = append(envelopes, m)
 		if e.Type != (domain.NotificationSent{}).EventName() {
 			continue
 		}
-		ev, _, err := codec.Decode(e)
-		if err != nil {
-			return nil, nil, err
-		}
-		n := ev.(domain.NotificationSent)
-		m, err = jsonMessage(n.NotificationID, n.UserID, Delivery{n.NotificationID, n.UserID, n.PromoID, n.Title, n.Body, n.SentAt})
-		if err != nil {
-			return nil, nil, err
+		if m, err = delivery(e); err != nil {
+			bad = append(bad, unencodable(NotificationsTopic, e, err))
+			continue
 		}
 		notifications = append(notifications, m)
 	}
-	return envelopes, notifications, nil
+	return envelopes, notifications, bad
+}
+
+// delivery is the message of a notification for the push gateway.
+func delivery(e eventstore.Event) (*message.Message, error) {
+	ev, _, err := codec.Decode(e)
+	if err != nil {
+		return nil, err
+	}
+	n, ok := ev.(domain.NotificationSent)
+	if !ok {
+		return nil, fmt.Errorf("outbox: %s decoded as %T", e.Type, ev)
+	}
+	return jsonMessage(n.NotificationID, n.UserID, Delivery{n.NotificationID, n.UserID, n.PromoID, n.Title, n.Body, n.SentAt})
 }
 
 // Delivery is a notification for the push gateway.

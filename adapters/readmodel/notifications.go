@@ -26,10 +26,13 @@ type Notifications struct {
 	last    []int32          // by user number: their newest notice, or -1
 	words   map[message]int32
 	msgs    []message
-	lastMsg int32          // the words of the newest notice
-	sent    map[string]int // by promo id
+	lastMsg int32            // the words of the newest notice
+	sent    map[string]tally // by promo id
 	pages   [][]notice
 	odd     []oddNotice // notices whose id is not a uuid or whose time is not UTC
+
+	keepFrom int64      // Unix nanoseconds: notices sent before are only counted (retention)
+	pruning  sync.Mutex // one prune at a time
 }
 
 // message is what the notifications of a promo on a day share.
@@ -61,7 +64,23 @@ const (
 )
 
 func NewNotifications() *Notifications {
-	return &Notifications{users: map[string]int32{}, words: map[message]int32{}, sent: map[string]int{}}
+	return &Notifications{users: map[string]int32{}, words: map[message]int32{}, sent: map[string]tally{}}
+}
+
+// tally is what the model knows of a promo's notifications: how many, and
+// when the newest was sent (Unix nanoseconds), which tells an operator when
+// its fan-out ended.
+type tally struct {
+	n    int
+	last int64
+}
+
+// countSent adds a notice sent at sentAt to the promo's tally; the caller holds the lock.
+func (m *Notifications) countSent(promoID string, sentAt int64) {
+	t := m.sent[promoID]
+	t.n++
+	t.last = max(t.last, sentAt)
+	m.sent[promoID] = t
 }
 
 func (m *Notifications) Apply(e domain.Event) {
@@ -74,8 +93,28 @@ func (m *Notifications) Apply(e domain.Event) {
 	m.add(n.UserID, message{promoID: n.PromoID, day: n.Day, title: n.Title, body: n.Body}, n.NotificationID, n.SentAt)
 }
 
-// add records a notification; the caller holds the lock.
+// add records a notification; the caller holds the lock. One sent before
+// the retention's horizon is only counted.
 func (m *Notifications) add(userID string, w message, id string, sentAt time.Time) {
+	if m.keepFrom > 0 && sentAt.UnixNano() < m.keepFrom {
+		m.countOld(w.promoID, sentAt.UnixNano())
+		return
+	}
+	user, msg := m.intern(userID, w)
+	nt := notice{user: user, msg: msg}
+	if uuid, ok := parseUUID(id); ok && sentAt.Location() == time.UTC {
+		nt.id, nt.sentAt = uuid, sentAt.UnixNano()
+	} else {
+		nt.isOdd = true
+		putIndex(&nt.id, len(m.odd))
+		m.odd = append(m.odd, oddNotice{id: strings.Clone(id), sentAt: sentAt})
+	}
+	m.put(nt)
+	m.countSent(m.msgs[msg].promoID, sentAt.UnixNano())
+}
+
+// intern numbers the user and the words, kept once; the caller holds the lock.
+func (m *Notifications) intern(userID string, w message) (user, msg int32) {
 	// A fan-out's notifications come one after another with the same
 	// words: comparing with the last is cheaper than hashing four strings.
 	msg, ok := m.lastMsg, len(m.msgs) > 0 && m.msgs[m.lastMsg] == w
@@ -88,7 +127,7 @@ func (m *Notifications) add(userID string, w message, id string, sentAt time.Tim
 		m.words[w] = msg
 		m.msgs = append(m.msgs, w)
 	}
-	user, ok := m.users[userID]
+	user, ok = m.users[userID]
 	if !ok {
 		userID = strings.Clone(userID)
 		user = int32(len(m.userIDs))
@@ -96,23 +135,20 @@ func (m *Notifications) add(userID string, w message, id string, sentAt time.Tim
 		m.userIDs = append(m.userIDs, userID)
 		m.last = append(m.last, -1)
 	}
-	nt := notice{user: user, msg: msg, prev: m.last[user]}
-	if uuid, ok := parseUUID(id); ok && sentAt.Location() == time.UTC {
-		nt.id, nt.sentAt = uuid, sentAt.UnixNano()
-	} else {
-		nt.isOdd = true
-		putIndex(&nt.id, len(m.odd))
-		m.odd = append(m.odd, oddNotice{id: strings.Clone(id), sentAt: sentAt})
-	}
+	return user, msg
+}
+
+// put appends a notice as its user's newest; the caller holds the lock.
+func (m *Notifications) put(nt notice) {
+	nt.prev = m.last[nt.user]
 	n := m.len()
 	if n>>noticePageBits == len(m.pages) {
 		m.pages = append(m.pages, make([]notice, 0, noticePageSize))
 	}
 	p := &m.pages[n>>noticePageBits]
 	*p = append(*p, nt)
-	m.last[user] = int32(n)
-	m.lastMsg = msg
-	m.sent[m.msgs[msg].promoID]++
+	m.last[nt.user] = int32(n)
+	m.lastMsg = nt.msg
 }
 
 // len is the number of notices; the caller holds the lock.
@@ -162,7 +198,7 @@ func (m *Notifications) of(userID string) []domain.NotificationSent {
 func (m *Notifications) count(promoID string) int {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	return m.sent[promoID]
+	return m.sent[promoID].n
 }
 
 // notifiedOn tells whether the user had a notification on day: the last one

@@ -79,7 +79,7 @@ func (m *Notifications) thaw(r *snapReader) {
 			r.fail(fmt.Errorf("%w: notice of user %d, words %d", errCorrupt, user, msg))
 			return
 		}
-		nt := notice{user: int32(user), msg: int32(msg), prev: m.last[user]}
+		nt := notice{user: int32(user), msg: int32(msg)}
 		if r.uvarint() == 1 {
 			i := r.uvarint()
 			if i >= uint64(len(m.odd)) {
@@ -93,14 +93,12 @@ func (m *Notifications) thaw(r *snapReader) {
 			sentAt += r.varint()
 			nt.sentAt = sentAt
 		}
-		n := m.len()
-		if n>>noticePageBits == len(m.pages) {
-			m.pages = append(m.pages, make([]notice, 0, noticePageSize))
+		at := m.sentAtOf(&nt)
+		if m.keepFrom > 0 && at < m.keepFrom { // a snapshot older than the retention's horizon
+			m.countSent(m.msgs[msg].promoID, at)
+			continue
 		}
-		p := &m.pages[n>>noticePageBits]
-		*p = append(*p, nt)
-		m.last[user] = int32(n)
-		m.lastMsg = nt.msg
-		m.sent[m.msgs[msg].promoID]++
+		m.put(nt)
+		m.countSent(m.msgs[msg].promoID, at)
 	}
 }

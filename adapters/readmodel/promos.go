@@ -28,6 +28,8 @@ type Promos struct {
 	cells        map[s2.CellID][]reach
 	wide         []reach        // promos of a radius beyond maxCoveredM, checked on every read
 	events       []domain.Event // every event folded, in order: the snapshot
+
+	retired func(endsAt time.Time) bool // whether a promo over since endsAt leaves memory (nil: none does)
 }
 
 // maxCoveredM is the largest radius filed under cells: the domain's largest.
@@ -78,6 +80,10 @@ func (m *Promos) Apply(e domain.Event) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	p, ok := m.promos[promoOf(e)]
+	if !ok { // retired (or never created): nothing left to change
+		return
+	}
 	m.events = append(m.events, e)
 	switch e := e.(type) {
 	case domain.PromoEnded: // its status is final: no one sees it any more
@@ -95,8 +101,9 @@ func (m *Promos) Apply(e domain.Event) {
 	case domain.PurchaseCompleted:
 		m.closeHold(e.ReservationID)
 	}
-	if p, ok := m.promos[promoOf(e)]; ok {
-		p.Replay(e)
+	p.Replay(e)
+	if m.retires(p) { // a start replaying promos long over
+		m.drop(map[string]bool{p.ID(): true})
 	}
 }
 

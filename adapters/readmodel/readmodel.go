@@ -24,6 +24,8 @@ type ReadModel struct {
 	promos        *runner[*Promos]
 	users         *runner[*Users]
 	notifications *runner[*Notifications]
+	fanouts       fanouts // for the operators' metrics
+	retention     Retention
 
 	snapshots Snapshots // nil: every start replays the log
 	policy    SnapshotPolicy
@@ -69,6 +71,7 @@ func (rm *ReadModel) Run(ctx context.Context) error {
 		for _, r := range live {
 			g.Go(func() error { return r.applyLive(ctx, events) })
 		}
+		rm.fanouts.fold(events)
 		err := g.Wait()
 		read.Add(int64(len(events)))
 		return err

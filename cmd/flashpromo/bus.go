@@ -76,7 +76,7 @@ func (b *bus) ensureTopics(ctx context.Context, within time.Duration) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, within)
 	defer cancel()
-	if err := kafka.EnsureTopics(ctx, b.brokers, b.partitions, topology.EventsTopic, topology.NotificationsTopic, topology.FanoutTopic); err != nil {
+	if err := kafka.EnsureTopics(ctx, b.brokers, b.partitions, topology.EventsTopic, topology.NotificationsTopic, topology.FanoutTopic, topology.DeadLetterTopic); err != nil {
 		return fmt.Errorf("kafka topics: %w", err)
 	}
 	b.topics.Store(true)
@@ -136,6 +136,15 @@ func (b *bus) fanoutFeed(ctx context.Context, store eventstore.Store, log *slog.
 	}
 	return ports.Fanout{Events: planner, Shards: worker, Send: b.pub},
 		func() { _ = planner.Close(); _ = worker.Close() }, nil
+}
+
+// relayCheckpoint names the relay's place in the log; empty in-process,
+// where nothing is relayed.
+func (b *bus) relayCheckpoint() string {
+	if b.pub == nil {
+		return ""
+	}
+	return outbox.Checkpoint
 }
 
 // close closes the publisher, then the embedded broker.

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/spf13/pflag"
 
+	"github.com/flashpromo/flashpromo/adapters/readmodel"
 	"github.com/flashpromo/flashpromo/domain"
 )
 
@@ -33,6 +34,9 @@ type config struct {
 	// SnapshotInterval, once SnapshotEvents events were read since the last.
 	SnapshotInterval time.Duration
 	SnapshotEvents   int
+	// NotificationsRetention: older notifications leave the read models
+	// (0 keeps them all).
+	NotificationsRetention time.Duration
 
 	tracer pgx.QueryTracer // sees every database query (tests count them)
 }
@@ -44,34 +48,35 @@ type authConfig struct {
 
 // envOf maps each flag to its variable.
 var envOf = map[string]string{
-	"http-addr":              "FLASHPROMO_HTTP_ADDR",
-	"database-url":           "FLASHPROMO_DATABASE_URL",
-	"kafka-brokers":          "FLASHPROMO_KAFKA_BROKERS",
-	"kafka-embedded-addr":    "FLASHPROMO_KAFKA_EMBEDDED_ADDR",
-	"kafka-partitions":       "FLASHPROMO_KAFKA_PARTITIONS",
-	"fanout-shards":          "FLASHPROMO_FANOUT_SHARDS",
-	"admin-token":            "FLASHPROMO_ADMIN_TOKEN",
-	"jwt-secret":             "FLASHPROMO_JWT_SECRET",
-	"jwks-url":               "FLASHPROMO_JWKS_URL",
-	"jwks-file":              "FLASHPROMO_JWKS_FILE",
-	"jwt-issuer":             "FLASHPROMO_JWT_ISSUER",
-	"jwt-audience":           "FLASHPROMO_JWT_AUDIENCE",
-	"hold-ttl":               "FLASHPROMO_HOLD_TTL",
-	"rehold-cooldown":        "FLASHPROMO_REHOLD_COOLDOWN",
-	"timezone":               "FLASHPROMO_TIMEZONE",
-	"reserve-rate":           "FLASHPROMO_RESERVE_RATE",
-	"new-user-days":          "FLASHPROMO_NEW_USER_DAYS",
-	"frequent-min-purchases": "FLASHPROMO_FREQUENT_MIN_PURCHASES",
-	"frequent-window-days":   "FLASHPROMO_FREQUENT_WINDOW_DAYS",
-	"snapshot-interval":      "FLASHPROMO_SNAPSHOT_INTERVAL",
-	"snapshot-events":        "FLASHPROMO_SNAPSHOT_EVENTS",
+	"http-addr":               "FLASHPROMO_HTTP_ADDR",
+	"database-url":            "FLASHPROMO_DATABASE_URL",
+	"kafka-brokers":           "FLASHPROMO_KAFKA_BROKERS",
+	"kafka-embedded-addr":     "FLASHPROMO_KAFKA_EMBEDDED_ADDR",
+	"kafka-partitions":        "FLASHPROMO_KAFKA_PARTITIONS",
+	"fanout-shards":           "FLASHPROMO_FANOUT_SHARDS",
+	"admin-token":             "FLASHPROMO_ADMIN_TOKEN",
+	"jwt-secret":              "FLASHPROMO_JWT_SECRET",
+	"jwks-url":                "FLASHPROMO_JWKS_URL",
+	"jwks-file":               "FLASHPROMO_JWKS_FILE",
+	"jwt-issuer":              "FLASHPROMO_JWT_ISSUER",
+	"jwt-audience":            "FLASHPROMO_JWT_AUDIENCE",
+	"hold-ttl":                "FLASHPROMO_HOLD_TTL",
+	"rehold-cooldown":         "FLASHPROMO_REHOLD_COOLDOWN",
+	"timezone":                "FLASHPROMO_TIMEZONE",
+	"reserve-rate":            "FLASHPROMO_RESERVE_RATE",
+	"new-user-days":           "FLASHPROMO_NEW_USER_DAYS",
+	"frequent-min-purchases":  "FLASHPROMO_FREQUENT_MIN_PURCHASES",
+	"frequent-window-days":    "FLASHPROMO_FREQUENT_WINDOW_DAYS",
+	"snapshot-interval":       "FLASHPROMO_SNAPSHOT_INTERVAL",
+	"snapshot-events":         "FLASHPROMO_SNAPSHOT_EVENTS",
+	"notifications-retention": "FLASHPROMO_NOTIFICATIONS_RETENTION",
 }
 
 func defaultConfig() config {
 	return config{HTTPAddr: ":8080", HoldTTL: time.Minute, ReholdCooldown: holdTTLCooldown, Timezone: "UTC", ReserveRate: 5,
 		KafkaEmbeddedAddr: "127.0.0.1:9092", KafkaPartitions: 6, FanoutShards: 12,
 		Rules: domain.DefaultSegmentRules(), Tick: 100 * time.Millisecond,
-		SnapshotInterval: 5 * time.Minute, SnapshotEvents: 100_000}
+		SnapshotInterval: 5 * time.Minute, SnapshotEvents: 100_000, NotificationsRetention: 30 * 24 * time.Hour}
 }
 
 // storeFlags are the flags every command that opens the store takes.
@@ -97,6 +102,7 @@ func (c *config) flags(fs *pflag.FlagSet) {
 	fs.IntVar(&c.Rules.FrequentWindowDays, "frequent-window-days", c.Rules.FrequentWindowDays, "days in which those purchases count")
 	fs.DurationVar(&c.SnapshotInterval, "snapshot-interval", c.SnapshotInterval, "least time between snapshots of the read models (Postgres only); 0 turns snapshots off, loading included")
 	fs.IntVar(&c.SnapshotEvents, "snapshot-events", c.SnapshotEvents, "least events read since the last snapshot before another is saved")
+	fs.DurationVar(&c.NotificationsRetention, "notifications-retention", c.NotificationsRetention, "how long notifications stay in the read models (GET /v1/users/{id}/notifications); at least 48h; 0 keeps them all")
 }
 
 // applyEnv sets each flag not given on the command line from its variable;
@@ -138,6 +144,8 @@ func (c *config) validate() error {
 		return fmt.Errorf("reserve rate must be positive, got %g", c.ReserveRate)
 	case c.SnapshotInterval < 0 || c.SnapshotEvents < 0:
 		return fmt.Errorf("snapshot interval and events must not be negative")
+	case c.NotificationsRetention < 0 || 0 < c.NotificationsRetention && c.NotificationsRetention < readmodel.MinNotificationsRetention:
+		return fmt.Errorf("notifications retention must be 0 (keep all) or at least %s, got %s", readmodel.MinNotificationsRetention, c.NotificationsRetention)
 	case c.Auth.JWKSURL != "" && c.Auth.JWKSFile != "":
 		return fmt.Errorf("set a JWKS URL or a JWKS file, not both")
 	case c.Rules.NewUserDays < 0 || c.Rules.FrequentMinPurchases < 1 || c.Rules.FrequentWindowDays < 1:

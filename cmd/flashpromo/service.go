@@ -37,6 +37,8 @@ type service struct {
 	read    *readmodel.ReadModel
 	handler http.Handler
 	probes  *ports.Probes
+	ops     *metrics.Operations
+	dead    func(topic, reason string) // counts the relay's dead letters
 	log     *slog.Logger
 	close   func()
 }
@@ -96,6 +98,7 @@ func newService(ctx context.Context, cfg config, clock app.Clock, log *slog.Logg
 	}
 	registry := metrics.NewRegistry()
 	read := readmodel.New(store, cfg.Rules, log)
+	read.UseRetention(readmodel.Retention{Notifications: cfg.NotificationsRetention, EndedPromos: endedPromosRetention, Now: clock.Now})
 	if pg, ok := store.(*postgres.Store); ok {
 		read.UseSnapshots(pg, readmodel.SnapshotPolicy{Interval: cfg.SnapshotInterval, Events: cfg.SnapshotEvents})
 	}
@@ -110,6 +113,7 @@ func newService(ctx context.Context, cfg config, clock app.Clock, log *slog.Logg
 		Logger:      log,
 		Observer:    metrics.NewObserver(registry),
 	})
+	ops := metrics.NewOperations(registry, metrics.OperationsConfig{Read: read, Log: store, Relay: b.relayCheckpoint(), Clock: clock})
 	verifier, err := newVerifier(ctx, cfg, clock, log)
 	if err != nil {
 		return nil, err
@@ -120,7 +124,7 @@ func newService(ctx context.Context, cfg config, clock app.Clock, log *slog.Logg
 		Verifier: verifier, ReserveRate: cfg.ReserveRate, Registry: registry, Log: log, Probes: probes,
 	})
 	return &service{cfg: cfg, app: application, store: store, bus: b, read: read, handler: handler, log: log,
-		probes: probes, close: closeAll}, nil
+		probes: probes, ops: ops, dead: metrics.NewDeadLetters(registry), close: closeAll}, nil
 }
 
 // databaseProbe says whether the event store answers: "embedded" for the
@@ -163,9 +167,12 @@ func (s *service) run(ctx context.Context, ready func()) error {
 	if err != nil {
 		return fmt.Errorf("catch up read models: %w", err)
 	}
+	s.prune()
 	s.probes.CaughtUp.Store(true)
 	ready()
 	g.Go(func() error { ports.RunScheduler(ctx, s.app, s.cfg.Tick); return nil })
+	g.Go(func() error { s.ops.Run(ctx, 5*time.Second); return nil })
+	g.Go(func() error { s.pruneEvery(ctx, time.Minute); return nil })
 	if s.bus.pub != nil {
 		s.keep(ctx, g, "relay", s.relay)
 	}
@@ -230,6 +237,7 @@ func (s *service) relay(ctx context.Context) error {
 		return err
 	}
 	r := outbox.NewRelay(s.store, s.bus.pub, s.log)
+	r.OnDeadLetter(s.dead)
 	if pg, ok := s.store.(*postgres.Store); ok {
 		return pg.Exclusive(ctx, outbox.Checkpoint, func(ctx context.Context, l *postgres.Lease) error { return r.RunLeased(ctx, l) })
 	}

@@ -9,6 +9,7 @@ const (
 	EventsTopic        = "flashpromo.events"        // every event's envelope, key stream_id (API.md)
 	NotificationsTopic = "flashpromo.notifications" // every notification, key user_id (API.md)
 	FanoutTopic        = "flashpromo.fanout"        // the shards of each promo's fan-out
+	DeadLetterTopic    = "flashpromo.deadletter"    // what the relay could not publish, key as the original's
 )
 
 // Consumer groups: each consumer its own, so one's rebalance is not another's.

@@ -1,0 +1,207 @@
+package readmodel
+
+import (
+	"strings"
+	"time"
+
+	"github.com/flashpromo/flashpromo/domain"
+)
+
+// Retention keeps the models' size flat in steady state: old notifications
+// and long-ended promos leave memory (the log keeps them).
+type Retention struct {
+	// Notifications older than this leave the notifications model; 0 keeps
+	// them all. Never less than MinNotificationsRetention: the fan-out asks
+	// the model who had a notification today.
+	Notifications time.Duration
+	// EndedPromos: an ended or cancelled promo leaves the promos model this
+	// long after its ends_at; 0 keeps them all.
+	EndedPromos time.Duration
+	Now         func() time.Time
+}
+
+// MinNotificationsRetention keeps at least the notifications of today and
+// yesterday, whatever the zone: the once-a-day rule is the store's, but the
+// fan-out spares the store the users the model knows were notified today.
+const MinNotificationsRetention = 48 * time.Hour
+
+// UseRetention makes the models drop what the retention says, as they fold
+// the log (a start replays only what it keeps) and on each Prune. Call it
+// before Run.
+func (rm *ReadModel) UseRetention(r Retention) {
+	if r.Notifications > 0 {
+		r.Notifications = max(r.Notifications, MinNotificationsRetention)
+	}
+	rm.retention = r
+	fresh := func() *Notifications {
+		n := NewNotifications()
+		n.keepFrom = rm.notificationsFrom()
+		return n
+	}
+	rm.notifications.fresh = fresh
+	rm.notifications.model.Store(fresh())
+	promos := func() *Promos {
+		p := NewPromos()
+		p.retired = rm.retired
+		return p
+	}
+	rm.promos.fresh = promos
+	rm.promos.model.Store(promos())
+}
+
+// notificationsFrom is the time before which notifications are dropped, in
+// Unix nanoseconds (0: none are).
+func (rm *ReadModel) notificationsFrom() int64 {
+	if rm.retention.Notifications <= 0 {
+		return 0
+	}
+	return rm.retention.Now().Add(-rm.retention.Notifications).UnixNano()
+}
+
+// retired tells whether a promo that ended at endsAt has been over long
+// enough to leave memory.
+func (rm *ReadModel) retired(endsAt time.Time) bool {
+	return rm.retention.EndedPromos > 0 && rm.retention.Now().Sub(endsAt) > rm.retention.EndedPromos
+}
+
+// Prune drops what the retention no longer keeps and says how many
+// notifications and promos left.
+func (rm *ReadModel) Prune() (notifications, promos int) {
+	if rm.retention.Now == nil {
+		return 0, 0
+	}
+	return rm.notifications.current().prune(rm.notificationsFrom()), rm.promos.current().evict()
+}
+
+// prune drops the notices sent before from (Unix nanoseconds). It copies
+// the notices it keeps into new pages: those it finds are copied without
+// the lock (a notice, once written, never changes), then those that came
+// meanwhile under it, and the copy takes the place of the model.
+func (m *Notifications) prune(from int64) int {
+	if from <= 0 {
+		return 0
+	}
+	m.pruning.Lock()
+	defer m.pruning.Unlock()
+	m.mu.Lock()
+	m.keepFrom = max(m.keepFrom, from)
+	found := m.len()
+	if found == 0 || m.sentAtOf(m.at(0)) >= from { // the oldest is kept: so are the rest, near enough
+		m.mu.Unlock()
+		return 0
+	}
+	old := m.frozen()
+	m.mu.Unlock()
+
+	kept := NewNotifications()
+	kept.keepFrom = from
+	kept.copyKept(old, 0, found, from)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	kept.copyKept(m.frozen(), found, m.len(), from)
+	dropped := m.len() - kept.len()
+	m.users, m.userIDs, m.last = kept.users, kept.userIDs, kept.last
+	m.words, m.msgs, m.lastMsg = kept.words, kept.msgs, kept.lastMsg
+	m.pages, m.odd = kept.pages, kept.odd
+	return dropped // the promos' tallies stay: a promo's count is of every notification
+}
+
+// frozenNotices is a copy of a model's slice headers: what they hold up to
+// their length never changes.
+type frozenNotices struct {
+	userIDs []string
+	msgs    []message
+	odd     []oddNotice
+	pages   [][]notice
+}
+
+func (m *Notifications) frozen() frozenNotices {
+	return frozenNotices{m.userIDs, m.msgs, m.odd, append([][]notice(nil), m.pages...)}
+}
+
+// copyKept copies the notices lo to hi of old sent at from or after.
+func (m *Notifications) copyKept(old frozenNotices, lo, hi int, from int64) {
+	for i := lo; i < hi; i++ {
+		nt := old.pages[i>>noticePageBits][i&(noticePageSize-1)]
+		if nt.isOdd {
+			o := old.odd[getIndex(&nt.id)]
+			if o.sentAt.UnixNano() < from {
+				continue
+			}
+			putIndex(&nt.id, len(m.odd))
+			m.odd = append(m.odd, o)
+		} else if nt.sentAt < from {
+			continue
+		}
+		nt.user, nt.msg = m.intern(old.userIDs[nt.user], old.msgs[nt.msg])
+		m.put(nt)
+	}
+}
+
+// sentAtOf is when a notice was sent, in Unix nanoseconds; the caller
+// holds the lock.
+func (m *Notifications) sentAtOf(nt *notice) int64 {
+	if nt.isOdd {
+		return m.odd[getIndex(&nt.id)].sentAt.UnixNano()
+	}
+	return nt.sentAt
+}
+
+// countOld counts a notification the model does not keep; the caller
+// holds the lock.
+func (m *Notifications) countOld(promoID string, sentAt int64) {
+	if _, ok := m.sent[promoID]; !ok {
+		promoID = strings.Clone(promoID) // not the decoder's buffer
+	}
+	m.countSent(promoID, sentAt)
+}
+
+// evict drops the promos whose retirement has come, with their
+// reservations and their events.
+func (m *Promos) evict() int {
+	if m.retired == nil {
+		return 0
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	gone := map[string]bool{}
+	for id, p := range m.promos {
+		if m.retires(p) {
+			gone[id] = true
+		}
+	}
+	m.drop(gone)
+	return len(gone)
+}
+
+// retires tells whether a promo is over and has been long enough.
+func (m *Promos) retires(p *domain.Promo) bool {
+	return m.retired != nil && (p.Ended() || p.Cancelled()) && m.retired(p.Spec().EndsAt)
+}
+
+// drop removes promos; the caller holds the lock.
+func (m *Promos) drop(gone map[string]bool) {
+	if len(gone) == 0 {
+		return
+	}
+	for id := range gone {
+		for _, r := range m.promos[id].Reservations() {
+			delete(m.reservations, r.ID)
+			m.closeHold(r.ID)
+		}
+		m.unplace(id)
+		delete(m.promos, id)
+	}
+	// A new slice: a snapshot may be encoding the old one.
+	kept := make([]domain.Event, 0, len(m.events))
+	for _, e := range m.events {
+		id := promoOf(e)
+		if c, ok := e.(domain.PromoCreated); ok {
+			id = c.PromoID
+		}
+		if !gone[id] {
+			kept = append(kept, e)
+		}
+	}
+	m.events = kept
+}
