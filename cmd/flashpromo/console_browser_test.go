@@ -438,6 +438,20 @@ func TestConsoleInABrowser(t *testing.T) {
 	b.waitFor("#ev-list", strings.Join(want, ","), func(string) bool { return eval[string](b, rows) == strings.Join(want, ",") })
 	b.shot("events")
 
+	// Following the log live shows an event appended after the page loaded.
+	eval[chromedp.Void](b, `["ev-stream", "ev-from", "ev-to"].forEach(id => document.getElementById(id).value = "")`)
+	b.do(chromedp.SetValue(chromedp.ID("ev-type"), "UserRegistered"),
+		chromedp.Click(chromedp.CSS("#ev-filter button[type=submit]")),
+		chromedp.Click(chromedp.ID("ev-follow")))
+	b.waitText("#ev-list", "shopper-14")
+	late := map[string]any{"registered_at": ctTime(clock.Now().Add(-time.Hour))}
+	if r := s.call("PUT", "/v1/users/late-comer", late, true); r.Status != http.StatusOK {
+		t.Fatalf("register: %d %s", r.Status, r.Raw)
+	}
+	b.waitText("#ev-status", "Following")
+	b.waitText("#ev-list tbody tr:last-child", "late-comer")
+	b.do(chromedp.Click(chromedp.ID("ev-follow")))
+
 	// A user's segments, notifications and the promos they would see now.
 	b.open("#/users/shopper-02")
 	b.waitText("#user-segments", "new_users")
