@@ -502,4 +502,26 @@ func TestConsoleInABrowser(t *testing.T) {
 	b.open("#/events")
 	b.waitText("#ev-status", "events after position 0")
 	b.shot("events-phone")
+
+	// Cancel, from the keyboard, asks for a second press; a poll redrawing
+	// the button in between keeps both the focus and the first press.
+	b.open("#/promos/console-flash")
+	cancel := `#main button[data-key="cancel-console-flash"]`
+	b.waitExactly(cancel, "Cancel")
+	eval[chromedp.Void](b, fmt.Sprintf(`document.querySelector(%s).focus()`, jsString(cancel)))
+	b.do(chromedp.KeyEvent(kb.Enter))
+	b.waitExactly(cancel, "Confirm cancel")
+	eval[chromedp.Void](b, fmt.Sprintf(`window.armedButton = document.querySelector(%s)`, jsString(cancel)))
+	b.waitFor(cancel, "the button drawn again by a poll", func(string) bool {
+		return eval[bool](b, fmt.Sprintf(`document.querySelector(%s) !== window.armedButton`, jsString(cancel)))
+	})
+	b.waitExactly(cancel, "Confirm cancel")
+	if key := eval[string](b, `document.activeElement.dataset.key || document.activeElement.tagName`); key != "cancel-console-flash" {
+		t.Fatalf("the redraw moved the focus to %s", key)
+	}
+	b.do(chromedp.KeyEvent(kb.Enter))
+	b.waitText("#main h1", "cancelled")
+	if st := s.call("GET", "/v1/promos/console-flash", nil, true); st.Body["status"] != "cancelled" {
+		t.Fatalf("after cancel: %s", st.Raw)
+	}
 }

@@ -25,7 +25,7 @@ const ROLES = ['client', 'store', 'marketplace', 'analyst', 'admin'];
 
 // decodeJWT reads a JWT's payload without verifying it: the console only
 // uses it to choose what to offer; the service decides what is allowed.
-export function decodeJWT(token) {
+function decodeJWT(token) {
   const parts = token.split('.');
   if (parts.length !== 3) return null;
   try {

@@ -121,5 +121,8 @@ function renderSignIn() {
   input.focus();
 }
 
-window.addEventListener('hashchange', route);
+window.addEventListener('hashchange', () => {
+  route();
+  if (!main.contains(document.activeElement)) main.focus(); // a screen reader starts at the new page
+});
 route();

@@ -2,7 +2,7 @@
 // page through, open an envelope, follow new events live, export what is
 // shown as JSON lines.
 import { api } from './api.js';
-import { field, h, notice, Poller, when } from './ui.js';
+import { field, h, notice, Poller, replaceKeeping, when } from './ui.js';
 
 export const TYPES = ['PromoCreated', 'PromoActivated', 'PromoEnded', 'PromoCancelled', 'PromoSlotClaimed', 'PromoSlotReleased',
   'PromoSeriesCreated', 'PromoSeriesCancelled', 'ReservationPlaced', 'ReservationReleased', 'ReservationExpired',
@@ -46,7 +46,7 @@ export function render(main) {
   }
 
   function draw() {
-    list.replaceChildren(eventTable(state.shown, (e) => dialog.open(e)));
+    replaceKeeping(list, eventTable(state.shown, (e) => dialog.open(e)));
   }
 
   const run = (f) => f().catch((e) => status.replaceChildren(notice('error', e.message)));
@@ -102,7 +102,7 @@ function eventTable(events, open) {
     h('caption', { class: 'visually-hidden' }, 'Events; open one to read its envelope'),
     h('thead', {}, h('tr', {}, ['Position', 'Type', 'Stream', 'Version', 'Occurred at', 'Actor'].map((x) => h('th', { scope: 'col' }, x)))),
     h('tbody', {}, events.map((e) => h('tr', { 'data-type': e.type },
-      h('td', {}, h('button', { type: 'button', class: 'link', 'aria-label': `Open event ${e.position}, ${e.type}`, onclick: () => open(e) }, String(e.position))),
+      h('td', {}, h('button', { type: 'button', class: 'link', 'data-key': 'ev-' + e.position, 'aria-label': `Open event ${e.position}, ${e.type}`, onclick: () => open(e) }, String(e.position))),
       h('td', {}, e.type),
       h('td', { class: 'mono' }, e.stream_id),
       h('td', { class: 'num' }, String(e.version)),

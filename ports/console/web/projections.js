@@ -1,7 +1,7 @@
 // Projections: each read model's position, lag and status; an admin may
 // rebuild one (or all) and watch it catch up and return to live.
 import { api, can } from './api.js';
-import { badge, h, notice, Poller } from './ui.js';
+import { badge, h, notice, Poller, replaceKeeping } from './ui.js';
 
 export function render(main, ctx) {
   const mayRebuild = can(ctx.session, 'rebuild');
@@ -19,7 +19,7 @@ export function render(main, ctx) {
   };
   const poller = new Poller(1000, async () => {
     const { projections } = await api.listProjections();
-    list.replaceChildren(projectionTable(projections, mayRebuild ? rebuild : null));
+    replaceKeeping(list, projectionTable(projections, mayRebuild ? rebuild : null));
   }, (e) => status.replaceChildren(notice('error', e.message)));
 
   main.append(
@@ -42,7 +42,7 @@ function projectionTable(projections, rebuild) {
       h('td', {}, badge(p.status)),
       h('td', {}, h('progress', { max: 100, value: pct, 'aria-label': `${p.name} caught up ${pct}%` }), ` ${pct}%`),
       rebuild ? h('td', {}, h('button', {
-        type: 'button', 'aria-label': `Rebuild ${p.name}`, disabled: p.status === 'rebuilding', onclick: () => rebuild(p.name),
+        type: 'button', 'aria-label': `Rebuild ${p.name}`, 'data-key': 'rebuild-' + p.name, disabled: p.status === 'rebuilding', onclick: () => rebuild(p.name),
       }, 'Rebuild')) : null);
   });
   const headers = ['Projection', 'Position', 'Lag', 'Status', 'Caught up'].concat(rebuild ? [''] : []);

@@ -3,7 +3,7 @@
 // NotificationSent events that name it). Short polls, one a second.
 import { api, can } from './api.js';
 import { cancelButton } from './promos.js';
-import { badge, h, money, notice, Poller, when } from './ui.js';
+import { badge, h, money, notice, Poller, replaceKeeping, when } from './ui.js';
 
 const SERIES = [
   { type: 'NotificationSent', label: 'Notifications', stroke: '#2563eb' },
@@ -60,7 +60,7 @@ export function render(main, ctx) {
 function showPromo(p, ctx, head, facts, tiles, status, refresh) {
   const s = ctx.session;
   const mayCancel = s.roles.has('admin') || (s.roles.has('store') && s.storeId === p.store.id);
-  head.replaceChildren(
+  replaceKeeping(head,
     h('h1', {}, p.product.name, ' ', badge(p.status)),
     mayCancel ? cancelButton(p, status, refresh) : null);
   const tile = (id, label, value) => h('div', { class: 'tile', id }, h('div', { class: 'tile-value' }, String(value)), h('div', { class: 'tile-label' }, label));

@@ -1,7 +1,7 @@
 // Promos: the list with status and live stock, the create form (the API's
 // messages beside the field they name), and cancel.
 import { api, ApiError } from './api.js';
-import { badge, clearFieldErrors, field, h, money, notice, Poller, showFieldError, when } from './ui.js';
+import { badge, clearFieldErrors, field, h, money, notice, Poller, replaceKeeping, showFieldError, when } from './ui.js';
 
 const STATUSES = ['', 'scheduled', 'active', 'ended', 'cancelled'];
 
@@ -12,7 +12,7 @@ export function render(main, ctx) {
   const refresh = async () => {
     const { promos } = await api.listPromos(filter.value);
     promos.sort((a, b) => (a.starts_at < b.starts_at ? 1 : -1));
-    list.replaceChildren(promoTable(promos, ctx, status, () => poller.tick()));
+    replaceKeeping(list, promoTable(promos, ctx, status, () => poller.tick()));
   };
   const poller = new Poller(2000, refresh, (e) => status.replaceChildren(notice('error', e.message)));
   filter.addEventListener('change', () => { clearTimeout(poller.timer); poller.tick(); });
@@ -29,7 +29,7 @@ export function render(main, ctx) {
 function promoTable(promos, ctx, status, refresh) {
   if (!promos.length) return h('p', { class: 'empty' }, 'No promos.');
   const rows = promos.map((p) => h('tr', { 'data-promo': p.id },
-    h('th', { scope: 'row' }, h('a', { href: '#/promos/' + encodeURIComponent(p.id) }, p.product.name), h('div', { class: 'sub' }, p.id)),
+    h('th', { scope: 'row' }, h('a', { href: '#/promos/' + encodeURIComponent(p.id), 'data-key': 'open-' + p.id }, p.product.name), h('div', { class: 'sub' }, p.id)),
     h('td', {}, p.store.name, h('div', { class: 'sub' }, p.store.id)),
     h('td', {}, badge(p.status)),
     h('td', { class: 'num' }, money(p.promo_price), h('div', { class: 'sub strike' }, money(p.regular_price))),
@@ -43,21 +43,31 @@ function promoTable(promos, ctx, status, refresh) {
     h('tbody', {}, rows)));
 }
 
-export function stockText(s) {
+function stockText(s) {
   return `${s.available} / ${s.held} / ${s.sold} of ${s.total}`;
 }
 
+// armed holds when each promo's Cancel was first pressed: a second press
+// within ARMED_MS confirms, as a cancel cannot be undone. It outlives the
+// button, which a poll may draw again in between.
+const armed = new Map();
+const ARMED_MS = 5000;
+
 export function cancelButton(p, status, refresh) {
   if (p.status !== 'scheduled' && p.status !== 'active') return null;
+  const confirming = Date.now() - (armed.get(p.id) || 0) < ARMED_MS;
   return h('button', {
-    type: 'button', class: 'danger', 'aria-label': `Cancel ${p.product.name} (${p.id})`,
+    type: 'button', class: 'danger', 'data-key': 'cancel-' + p.id,
+    'aria-label': `${confirming ? 'Confirm: cancel' : 'Cancel'} ${p.product.name} (${p.id})`,
     onclick: async (ev) => {
       const b = ev.currentTarget;
-      if (!b.dataset.armed) { // a second click confirms: a cancel cannot be undone
-        b.dataset.armed = '1';
+      if (Date.now() - (armed.get(p.id) || 0) >= ARMED_MS) {
+        armed.set(p.id, Date.now());
         b.textContent = 'Confirm cancel';
+        b.setAttribute('aria-label', `Confirm: cancel ${p.product.name} (${p.id})`);
         return;
       }
+      armed.delete(p.id);
       b.disabled = true;
       try {
         await api.cancelPromo(p.id);
@@ -67,7 +77,7 @@ export function cancelButton(p, status, refresh) {
       }
       refresh();
     },
-  }, 'Cancel');
+  }, confirming ? 'Confirm cancel' : 'Cancel');
 }
 
 // localInput formats a Date for <input type=datetime-local>.

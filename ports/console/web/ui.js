@@ -70,6 +70,19 @@ export function clearFieldErrors(form) {
   });
 }
 
+// replaceKeeping replaces the children of container, and gives the focus
+// back to the new element with the data-key of the one that had it, so that
+// a page refreshed by a poll does not throw a keyboard user out.
+export function replaceKeeping(container, ...nodes) {
+  const active = document.activeElement;
+  const key = active && container.contains(active) ? active.dataset.key : undefined;
+  container.replaceChildren(...nodes);
+  if (key) {
+    const el = container.querySelector(`[data-key="${CSS.escape(key)}"]`);
+    if (el) el.focus();
+  }
+}
+
 // notice is a message for the whole page (role=status or alert).
 export function notice(kind, text) {
   return h('p', { class: `notice notice-${kind}`, role: kind === 'error' ? 'alert' : 'status' }, text);
@@ -99,13 +112,4 @@ export class Poller {
     this.stopped = true;
     clearTimeout(this.timer);
   }
-}
-
-// table builds a table with a caption and headers; rows are arrays of cells.
-export function table(caption, headers, rows, attrs) {
-  return h('div', { class: 'table-wrap' },
-    h('table', attrs || {},
-      h('caption', { class: caption.visible ? '' : 'visually-hidden' }, caption.text || caption),
-      h('thead', {}, h('tr', {}, headers.map((x) => h('th', { scope: 'col' }, x)))),
-      h('tbody', {}, rows.map((r) => h('tr', {}, r.map((c) => h('td', {}, c)))))));
 }
