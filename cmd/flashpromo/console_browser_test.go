@@ -25,6 +25,7 @@ import (
 	"testing"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
@@ -437,6 +438,28 @@ func TestConsoleInABrowser(t *testing.T) {
 	}
 	b.waitFor("#ev-list", strings.Join(want, ","), func(string) bool { return eval[string](b, rows) == strings.Join(want, ",") })
 	b.shot("events")
+
+	// Export writes what is shown as JSON lines, one envelope a line.
+	downloads := t.TempDir()
+	if _, err := chromedp.CallBrowser(b.ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
+		Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	b.do(chromedp.Click(chromedp.ID("ev-export")))
+	exported := filepath.Join(downloads, fmt.Sprintf("flashpromo-events-after-%d.jsonl", from-1))
+	var lines []string
+	b.waitFor("#ev-export", "the export in "+exported, func(string) bool {
+		data, err := os.ReadFile(exported)
+		lines = strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+		return err == nil && len(lines) == len(want)
+	})
+	for i, line := range lines {
+		var e map[string]any
+		if err := json.Unmarshal([]byte(line), &e); err != nil || fmt.Sprintf("%s@%d", e["stream_id"], ctInt(t, e["position"])) != want[i] {
+			t.Errorf("exported line %d: %s (%v), want %s", i, line, err, want[i])
+		}
+	}
 
 	// Following the log live shows an event appended after the page loaded.
 	eval[chromedp.Void](b, `["ev-stream", "ev-from", "ev-to"].forEach(id => document.getElementById(id).value = "")`)
