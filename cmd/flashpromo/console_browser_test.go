@@ -522,6 +522,12 @@ func TestConsoleInABrowser(t *testing.T) {
 		t.Errorf("the promo page is %d px wide on a 390 px phone", w)
 	}
 	b.shot("promo-phone")
+	b.open("#/promos")
+	b.waitText(`#promo-list tr[data-promo="console-flash"]`, "active")
+	if w := eval[int](b, `document.documentElement.scrollWidth`); w > 390 {
+		t.Errorf("the promos page is %d px wide on a 390 px phone", w)
+	}
+	b.shot("promos-phone")
 	b.open("#/events")
 	b.waitText("#ev-status", "events after position 0")
 	b.shot("events-phone")

@@ -37,16 +37,16 @@ function projectionTable(projections, rebuild) {
     const pct = total ? Math.floor((100 * p.position) / total) : 100;
     return h('tr', { 'data-projection': p.name },
       h('th', { scope: 'row' }, p.name),
-      h('td', { class: 'num' }, String(p.position)),
-      h('td', { class: 'num' }, String(p.lag)),
-      h('td', {}, badge(p.status)),
-      h('td', {}, h('progress', { max: 100, value: pct, 'aria-label': `${p.name} caught up ${pct}%` }), ` ${pct}%`),
+      h('td', { class: 'num', 'data-label': 'Position' }, String(p.position)),
+      h('td', { class: 'num', 'data-label': 'Lag' }, String(p.lag)),
+      h('td', { 'data-label': 'Status' }, badge(p.status)),
+      h('td', { 'data-label': 'Caught up' }, h('progress', { max: 100, value: pct, 'aria-label': `${p.name} caught up ${pct}%` }), ` ${pct}%`),
       rebuild ? h('td', {}, h('button', {
         type: 'button', 'aria-label': `Rebuild ${p.name}`, 'data-key': 'rebuild-' + p.name, disabled: p.status === 'rebuilding', onclick: () => rebuild(p.name),
       }, 'Rebuild')) : null);
   });
   const headers = ['Projection', 'Position', 'Lag', 'Status', 'Caught up'].concat(rebuild ? [''] : []);
-  return h('div', { class: 'table-wrap' }, h('table', {},
+  return h('div', { class: 'table-wrap' }, h('table', { class: 'stack' },
     h('caption', { class: 'visually-hidden' }, 'Projections, refreshed every second'),
     h('thead', {}, h('tr', {}, headers.map((x) => h('th', { scope: 'col' }, x)))),
     h('tbody', {}, rows)));

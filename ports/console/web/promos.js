@@ -30,14 +30,14 @@ function promoTable(promos, ctx, status, refresh) {
   if (!promos.length) return h('p', { class: 'empty' }, 'No promos.');
   const rows = promos.map((p) => h('tr', { 'data-promo': p.id },
     h('th', { scope: 'row' }, h('a', { href: '#/promos/' + encodeURIComponent(p.id), 'data-key': 'open-' + p.id }, p.product.name), h('div', { class: 'sub' }, p.id)),
-    h('td', {}, p.store.name, h('div', { class: 'sub' }, p.store.id)),
-    h('td', {}, badge(p.status)),
-    h('td', { class: 'num' }, money(p.promo_price), h('div', { class: 'sub strike' }, money(p.regular_price))),
-    h('td', { class: 'num stock' }, stockText(p.stock)),
-    h('td', { class: 'num' }, String(p.notifications.sent)),
-    h('td', {}, when(p.starts_at), h('div', { class: 'sub' }, 'to ' + when(p.ends_at))),
+    h('td', { 'data-label': 'Store' }, p.store.name, h('div', { class: 'sub' }, p.store.id)),
+    h('td', { 'data-label': 'Status' }, badge(p.status)),
+    h('td', { class: 'num', 'data-label': 'Price' }, money(p.promo_price), h('div', { class: 'sub strike' }, money(p.regular_price))),
+    h('td', { class: 'num stock', 'data-label': 'Available / held / sold' }, stockText(p.stock)),
+    h('td', { class: 'num', 'data-label': 'Notified' }, String(p.notifications.sent)),
+    h('td', { 'data-label': 'Window' }, when(p.starts_at), h('div', { class: 'sub' }, 'to ' + when(p.ends_at))),
     h('td', {}, cancelButton(p, status, refresh))));
-  return h('div', { class: 'table-wrap' }, h('table', {},
+  return h('div', { class: 'table-wrap' }, h('table', { class: 'stack' },
     h('caption', { class: 'visually-hidden' }, 'Promos, refreshed every 2 seconds'),
     h('thead', {}, h('tr', {}, ['Product', 'Store', 'Status', 'Price', 'Available / held / sold', 'Notified', 'Window', ''].map((x) => h('th', { scope: 'col' }, x)))),
     h('tbody', {}, rows)));
