@@ -20,7 +20,7 @@ var web embed.FS
 
 // policy keeps the page to its own origin: no script, style or connection
 // elsewhere, and no framing (the page holds a credential).
-const policy = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
+const policy = "default-src 'none'; script-src 'self'; style-src 'self'; " +
 	"img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 var contentTypes = map[string]string{
