@@ -144,12 +144,16 @@ func (b *browser) listen(ev any) {
 			msg += " " + ex.Description
 		}
 	case *runtime.EventConsoleAPICalled:
+		var parts []string
+		for _, a := range ev.Args {
+			parts = append(parts, a.Description+string(a.Value))
+		}
+		text := "console." + string(ev.Type) + ": " + strings.Join(parts, " ")
 		if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeAssert {
-			var parts []string
-			for _, a := range ev.Args {
-				parts = append(parts, a.Description+string(a.Value))
-			}
-			msg = "console." + string(ev.Type) + ": " + strings.Join(parts, " ")
+			msg = text
+		}
+		if strings.Contains(text, testToken) {
+			msg = "the credential is logged: " + text
 		}
 	case *cdplog.EventEntryAdded:
 		if ev.Entry.Level == cdplog.EntryLevelError && ev.Entry.Source != cdplog.EntrySourceNetwork {
@@ -308,8 +312,8 @@ func TestConsoleInABrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS("form.sign-in button[type=submit]")))
 	b.waitText("#nav", "PromosEvent logProjectionsUser lookup")
 	b.waitText("#promo-list", "No promos")
-	if stored := eval[string](b, `location.href + " " + document.title`); strings.Contains(stored, testToken) {
-		t.Errorf("the credential is in the URL or title: %s", stored)
+	if stored := eval[string](b, `location.href + " " + document.title + " " + document.cookie + " " + JSON.stringify(localStorage)`); strings.Contains(stored, testToken) {
+		t.Errorf("the credential is in the URL, title, a cookie or local storage: %s", stored)
 	}
 
 	// A bad input shows the API's message beside the field, and creates nothing.
