@@ -17,6 +17,7 @@ import (
 	"github.com/flashpromo/flashpromo/app"
 	"github.com/flashpromo/flashpromo/ports/apidoc"
 	"github.com/flashpromo/flashpromo/ports/auth"
+	"github.com/flashpromo/flashpromo/ports/console"
 )
 
 // HTTPConfig is what the HTTP port needs besides the application.
@@ -50,6 +51,7 @@ func NewHTTPHandler(a app.Application, cfg HTTPConfig) *echo.Echo {
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})))
 	cfg.Probes.routes(e)
 	apidoc.Register(e) // /openapi.json and /docs, public
+	console.Register(e)
 
 	var (
 		marketplace = s.guard(roles(auth.Admin, auth.Marketplace))
