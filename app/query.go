@@ -11,10 +11,8 @@ import (
 // promoQueries read promos from memory, and a promo long over from its
 // stream.
 type promoQueries struct {
-	read promoReader
-	repo interface {
-		LoadPromo(ctx context.Context, id string) (*domain.Promo, error) // ErrNotFound
-	}
+	read  promoReader
+	repo  promoLoader
 	clock Clock
 }
 
@@ -38,12 +36,19 @@ type userReader interface {
 	Notifications(userID string) ([]domain.NotificationSent, bool)
 }
 
-// reservationQuery reads a reservation from memory.
+// reservationQuery reads a reservation from memory, and one of a promo
+// long over from the promo's stream.
 type reservationQuery struct {
 	read interface {
 		Reservation(id string, now time.Time) (ReservationView, bool)
 	}
+	repo  promoLoader
 	clock Clock
+}
+
+// promoLoader loads a promo from its stream (ErrNotFound).
+type promoLoader interface {
+	LoadPromo(ctx context.Context, id string) (*domain.Promo, error)
 }
 
 // eventQuery pages through the event log, the one query of the store.
@@ -121,12 +126,26 @@ func (a *userQueries) notifications(_ context.Context, q UserNotifications) ([]N
 // GetReservation reads one reservation.
 type GetReservation struct{ ID string }
 
-func (a *reservationQuery) get(_ context.Context, q GetReservation) (ReservationView, error) {
-	r, ok := a.read.Reservation(q.ID, a.clock.Now())
+// A reservation of a promo long over has left the read models with its
+// promo: its id names the promo's stream, where it is read then.
+func (a *reservationQuery) get(ctx context.Context, q GetReservation) (ReservationView, error) {
+	now := a.clock.Now()
+	if r, ok := a.read.Reservation(q.ID, now); ok {
+		return r, nil
+	}
+	promoID, ok := domain.PromoOfReservation(q.ID)
 	if !ok {
 		return ReservationView{}, ErrNotFound
 	}
-	return r, nil
+	p, err := a.repo.LoadPromo(ctx, promoID)
+	if err != nil {
+		return ReservationView{}, err
+	}
+	r, ok := p.Reservation(q.ID)
+	if !ok {
+		return ReservationView{}, ErrNotFound
+	}
+	return NewReservationView(r, now), nil
 }
 
 // MaxEvents is the largest page of the event log.

@@ -74,7 +74,7 @@ func New(d Deps) Application {
 	fan := &fanout{cfg: d.Config, clock: d.Clock, ids: d.IDs, repo: d.Repo, read: d.Read}
 	promoQ := &promoQueries{read: d.Read, repo: d.Repo, clock: d.Clock}
 	userQ := &userQueries{read: d.Read, clock: d.Clock}
-	reservationQ := &reservationQuery{read: d.Read, clock: d.Clock}
+	reservationQ := &reservationQuery{read: d.Read, repo: d.Repo, clock: d.Clock}
 	eventQ := &eventQuery{log: d.Log}
 	l, o := d.Logger, d.Observer
 	return Application{

@@ -20,9 +20,11 @@ func retentionOfPromosAndNotifications(t *testing.T, a *ctAPI) {
 	a.register("ana", 72*time.Hour, near)
 	a.createPromo("p1", promoBody(a.now(), a.now().Add(2*time.Hour), 5))
 	a.untilNotified("ana", 1)
-	if r := a.reserve("p1", "ana"); r.Status != http.StatusCreated {
+	r := a.reserve("p1", "ana")
+	if r.Status != http.StatusCreated {
 		t.Fatalf("reserve: %d %s", r.Status, r.Raw)
 	}
+	hold := r.Body["id"].(string)
 	before := a.promo("p1")
 	a.advance(3 * time.Hour)
 	a.untilStatus("p1", "ended")
@@ -42,6 +44,9 @@ func retentionOfPromosAndNotifications(t *testing.T, a *ctAPI) {
 	}
 	if got := a.promo("p1"); ctJSON(got, "") != ctJSON(ended, "") { // from the store now
 		t.Errorf("p1 read from the store %s, from memory it was %s", ctJSON(got, ""), ctJSON(ended, ""))
+	}
+	if got := a.reservation(hold); got["status"] != "expired" || got["promo_id"] != "p1" { // from the promo's stream too
+		t.Errorf("ana's hold read from the store: %v", got)
 	}
 	if ctNum(t, ctAt(before, "notifications.sent")) != 1 {
 		t.Errorf("p1 sent %v before, want 1", ctAt(before, "notifications.sent"))
