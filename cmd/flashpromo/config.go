@@ -23,6 +23,7 @@ type config struct {
 	KafkaPartitions   int
 	FanoutShards      int // parts of one promo's fan-out the instances share
 	AdminToken        string
+	MemoryLimit       string // the garbage collector's budget; empty: the container's
 	Auth              authConfig
 	HoldTTL           time.Duration
 	ReholdCooldown    time.Duration // holdTTLCooldown (the default) follows HoldTTL
@@ -55,6 +56,7 @@ var envOf = map[string]string{
 	"kafka-partitions":        "FLASHPROMO_KAFKA_PARTITIONS",
 	"fanout-shards":           "FLASHPROMO_FANOUT_SHARDS",
 	"admin-token":             "FLASHPROMO_ADMIN_TOKEN",
+	"memory-limit":            "FLASHPROMO_MEMORY_LIMIT",
 	"jwt-secret":              "FLASHPROMO_JWT_SECRET",
 	"jwks-url":                "FLASHPROMO_JWKS_URL",
 	"jwks-file":               "FLASHPROMO_JWKS_FILE",
@@ -93,6 +95,7 @@ func (c *config) flags(fs *pflag.FlagSet) {
 	fs.IntVar(&c.FanoutShards, "fanout-shards", c.FanoutShards, "shards of one promo's fan-out, shared by the instances over Kafka")
 	fs.StringVar(&c.AdminToken, "admin-token", c.AdminToken, "the operator's bearer token (every role); random when empty")
 	c.Auth.flags(fs)
+	fs.StringVar(&c.MemoryLimit, "memory-limit", c.MemoryLimit, "soft memory limit of the garbage collector, e.g. 450MiB; empty: 90% of the container's limit, if any")
 	fs.DurationVar(&c.HoldTTL, "hold-ttl", c.HoldTTL, "how long a reservation holds a unit")
 	fs.Var(cooldownFlag{&c.ReholdCooldown}, "rehold-cooldown", "after a user's hold ran out unused, how long before they may hold that promo again (0: at once)")
 	fs.StringVar(&c.Timezone, "timezone", c.Timezone, "IANA zone whose calendar day bounds one notification a user a day")

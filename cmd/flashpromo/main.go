@@ -55,6 +55,9 @@ func serveCommand() *cobra.Command {
 // flight, stops the background work (relay checkpoints are saved batch by
 // batch) and only then closes the bus and the store.
 func serve(ctx context.Context, cfg config, log *slog.Logger) error {
+	if err := setMemoryLimit(cfg.MemoryLimit, log); err != nil {
+		return err
+	}
 	svc, err := newService(ctx, cfg, app.SystemClock{}, log)
 	if err != nil {
 		return err
