@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	_ "net/http/pprof" // registers /debug/pprof on the default mux
-	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -45,7 +44,7 @@ func NewHTTPHandler(a app.Application, cfg HTTPConfig) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = countServerErrors(cfg.Registry, errorHandler)
-	e.Use(requestID, requestLog(cfg.Log), requestMetrics(cfg.Registry), middleware.Recover())
+	e.Use(requestID, observe(cfg.Log, cfg.Registry), middleware.Recover())
 
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})))
@@ -101,30 +100,5 @@ func NewHTTPServer(addr string, h http.Handler) *http.Server {
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       120 * time.Second,
-	}
-}
-
-// requestMetrics counts requests by route and status, and times them.
-func requestMetrics(reg *prometheus.Registry) echo.MiddlewareFunc {
-	requests := prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name:    "flashpromo_http_request_duration_seconds",
-		Help:    "HTTP requests by route, method and status.",
-		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
-	}, []string{"route", "method", "status"})
-	reg.MustRegister(requests)
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			start := time.Now()
-			err := next(c)
-			if err != nil {
-				c.Error(err) // write the response now, so its status is known
-			}
-			route := c.Path()
-			if route == "" {
-				route = "unmatched"
-			}
-			requests.WithLabelValues(route, c.Request().Method, strconv.Itoa(c.Response().Status)).Observe(time.Since(start).Seconds())
-			return nil
-		}
 	}
 }

@@ -90,18 +90,28 @@ func (r promoRequest) spec() (domain.PromoSpec, error) {
 	return spec, nil
 }
 
+// offerOut is what the replies of a promo and of a series say alike, in
+// the order they say it.
+type offerOut struct {
+	Store        domain.Store     `json:"store"`
+	Product      domain.Product   `json:"product"`
+	RegularPrice domain.Money     `json:"regular_price"`
+	PromoPrice   domain.Money     `json:"promo_price"`
+	Segments     []domain.Segment `json:"segments"`
+	RadiusM      float64          `json:"radius_m"`
+}
+
+func offerOf(s domain.PromoSpec) offerOut {
+	return offerOut{s.Store, s.Product, s.RegularPrice, s.PromoPrice, s.Segments, s.RadiusM}
+}
+
 type promoJSON struct {
-	ID            string           `json:"id"`
-	Store         domain.Store     `json:"store"`
-	Product       domain.Product   `json:"product"`
-	RegularPrice  domain.Money     `json:"regular_price"`
-	PromoPrice    domain.Money     `json:"promo_price"`
-	Segments      []domain.Segment `json:"segments"`
-	RadiusM       float64          `json:"radius_m"`
-	StartsAt      time.Time        `json:"starts_at"`
-	EndsAt        time.Time        `json:"ends_at"`
-	Status        string           `json:"status"`
-	Stock         stockJSON        `json:"stock"`
+	ID string `json:"id"`
+	offerOut
+	StartsAt      time.Time `json:"starts_at"`
+	EndsAt        time.Time `json:"ends_at"`
+	Status        string    `json:"status"`
+	Stock         stockJSON `json:"stock"`
 	Notifications struct {
 		Sent int `json:"sent"`
 	} `json:"notifications"`
@@ -119,8 +129,7 @@ type stockJSON struct {
 
 func promoOut(p app.PromoView) promoJSON {
 	out := promoJSON{
-		ID: p.ID, Store: p.Store, Product: p.Product, RegularPrice: p.RegularPrice, PromoPrice: p.PromoPrice,
-		Segments: p.Segments, RadiusM: p.RadiusM, StartsAt: p.StartsAt, EndsAt: p.EndsAt, Status: string(p.Status),
+		ID: p.ID, offerOut: offerOf(p.PromoSpec), StartsAt: p.StartsAt, EndsAt: p.EndsAt, Status: string(p.Status),
 		Stock:   stockJSON{p.Stock.Total, p.Stock.Held, p.Stock.Sold, p.Stock.Available},
 		Version: p.Version, SeriesID: p.SeriesID,
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // requestID takes the caller's X-Request-Id, or makes one when it is
@@ -52,31 +53,56 @@ func plainID(id string) bool {
 	return true
 }
 
-// requestLog writes a line per request with its id and caller, never its
-// credential. Commands and refusals are logged at info; answered reads,
-// the bulk of the traffic, at debug.
-func requestLog(log *slog.Logger) echo.MiddlewareFunc {
+// observe writes the response of a failed handler at once, so that its
+// status is known, then times the request by route and status and logs it
+// with its id and caller, never its credential. Commands and refusals are
+// logged at info; answered reads, the bulk of the traffic, at debug.
+func observe(log *slog.Logger, reg *prometheus.Registry) echo.MiddlewareFunc {
+	requests := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "flashpromo_http_request_duration_seconds",
+		Help:    "HTTP requests by route, method and status.",
+		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+	}, []string{"route", "method", "status"})
+	reg.MustRegister(requests)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			start := time.Now()
-			err := next(c)
-			if err != nil {
-				c.Error(err) // write the response now, so its status is known
+			if err := next(c); err != nil {
+				c.Error(err)
 			}
+			took := time.Since(start)
 			req, status := c.Request(), c.Response().Status
+			route := c.Path()
+			if route == "" {
+				route = "unmatched"
+			}
+			requests.WithLabelValues(route, req.Method, statusText(status)).Observe(took.Seconds())
 			level := slog.LevelInfo
 			if req.Method == http.MethodGet && status < 400 {
 				level = slog.LevelDebug
 			}
-			if !log.Enabled(req.Context(), level) {
-				return nil
+			if log.Enabled(req.Context(), level) {
+				log.LogAttrs(req.Context(), level, "request",
+					slog.String("request_id", requestIDOf(c)), slog.String("method", req.Method),
+					slog.String("path", req.URL.Path), slog.Int("status", status),
+					slog.Duration("took", took), slog.String("actor", callerOf(c).Subject))
 			}
-			cl := callerOf(c)
-			log.LogAttrs(req.Context(), level, "request",
-				slog.String("request_id", requestIDOf(c)), slog.String("method", req.Method),
-				slog.String("path", req.URL.Path), slog.Int("status", status),
-				slog.Duration("took", time.Since(start)), slog.String("actor", cl.Subject))
 			return nil
 		}
 	}
+}
+
+// statuses are the status codes as label values, made once.
+var statuses = func() (s [600]string) {
+	for i := range s {
+		s[i] = strconv.Itoa(i)
+	}
+	return s
+}()
+
+func statusText(code int) string {
+	if code >= 0 && code < len(statuses) {
+		return statuses[code]
+	}
+	return strconv.Itoa(code)
 }

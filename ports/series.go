@@ -64,27 +64,22 @@ func (r seriesRequest) spec() (domain.SeriesSpec, error) {
 }
 
 type seriesJSON struct {
-	ID           string              `json:"id"`
-	Store        domain.Store        `json:"store"`
-	Product      domain.Product      `json:"product"`
-	RegularPrice domain.Money        `json:"regular_price"`
-	PromoPrice   domain.Money        `json:"promo_price"`
-	Segments     []domain.Segment    `json:"segments"`
-	RadiusM      float64             `json:"radius_m"`
-	Stock        int                 `json:"stock"`
-	TimeZone     string              `json:"time_zone"`
-	Window       domain.SeriesWindow `json:"window"`
-	Days         []string            `json:"days"`
-	From         string              `json:"from"`
-	Until        string              `json:"until"`
-	Status       string              `json:"status"`
-	Occurrences  []domain.Occurrence `json:"occurrences"`
+	ID string `json:"id"`
+	offerOut
+	Stock       int                 `json:"stock"`
+	TimeZone    string              `json:"time_zone"`
+	Window      domain.SeriesWindow `json:"window"`
+	Days        []string            `json:"days"`
+	From        string              `json:"from"`
+	Until       string              `json:"until"`
+	Status      string              `json:"status"`
+	Occurrences []domain.Occurrence `json:"occurrences"`
 }
 
 func seriesOut(s app.SeriesView) seriesJSON {
 	return seriesJSON{
-		ID: s.SeriesID, Store: s.Store, Product: s.Product, RegularPrice: s.RegularPrice, PromoPrice: s.PromoPrice,
-		Segments: s.Segments, RadiusM: s.RadiusM, Stock: s.Stock,
+		ID: s.SeriesID, offerOut: offerOut{s.Store, s.Product, s.RegularPrice, s.PromoPrice, s.Segments, s.RadiusM},
+		Stock:    s.Stock,
 		TimeZone: s.TimeZone, Window: s.Window, Days: s.Days, From: s.From, Until: s.Until,
 		Status: string(s.Status), Occurrences: s.Occurrences,
 	}
