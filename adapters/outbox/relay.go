@@ -39,12 +39,33 @@ type Relay struct {
 	bus   message.Publisher
 	log   *slog.Logger
 	retry time.Duration
+	obs   Observer
+	at    int64 // position of the last event published
 }
 
 // NewRelay relays store to bus.
 func NewRelay(store eventstore.Store, bus message.Publisher, log *slog.Logger) *Relay {
-	return &Relay{store: store, bus: bus, log: log, retry: 500 * time.Millisecond}
+	return &Relay{store: store, bus: bus, log: log, retry: 500 * time.Millisecond, obs: nopObserver{}}
 }
+
+// Observer is told what the relay does: the service's metrics.
+type Observer interface {
+	Published(topic string, n int)
+	PublishFailed(topic string, err error) // the relay retries after each
+	Lag(events int64)                      // events in the log the relay has not published
+}
+
+// WithObserver tells o what the relay does.
+func (r *Relay) WithObserver(o Observer) *Relay {
+	r.obs = o
+	return r
+}
+
+type nopObserver struct{}
+
+func (nopObserver) Published(string, int)       {}
+func (nopObserver) PublishFailed(string, error) {}
+func (nopObserver) Lag(int64)                   {}
 
 // Lease fences a relay that one instance of several runs: Check fails once
 // another instance may have taken over, and SaveCheckpoint moves the
@@ -65,6 +86,8 @@ func (r *Relay) RunLeased(ctx context.Context, lease Lease) error {
 	if err != nil {
 		return err
 	}
+	r.at = from.Position
+	r.reportLag(ctx)
 	return eventstore.Follow(ctx, r.store, from, 500, 100*time.Millisecond,
 		func(ctx context.Context, events []eventstore.Event) error { return r.relay(ctx, lease, events) })
 }
@@ -81,10 +104,25 @@ func (r *Relay) relay(ctx context.Context, lease Lease, events []eventstore.Even
 		return err
 	}
 	last := events[len(events)-1].Cursor
-	if lease == nil {
-		return r.store.SaveCheckpoint(ctx, Checkpoint, last)
+	save := r.store.SaveCheckpoint
+	if lease != nil {
+		save = lease.SaveCheckpoint
 	}
-	return lease.SaveCheckpoint(ctx, Checkpoint, last)
+	if err := save(ctx, Checkpoint, last); err != nil {
+		return err
+	}
+	r.at = last.Position
+	r.reportLag(ctx)
+	return nil
+}
+
+// reportLag tells the observer how far the head is ahead of the last event
+// published; a head that cannot be read now is reported at the next page.
+func (r *Relay) reportLag(ctx context.Context) {
+	head, err := r.store.Head(ctx)
+	if err == nil {
+		r.obs.Lag(max(0, head.Position-r.at))
+	}
 }
 
 // publish retries until the bus takes the batch or ctx ends: the bus being
@@ -98,8 +136,11 @@ func (r *Relay) publish(ctx context.Context, lease Lease, topic string, msgs []*
 		}
 		err := r.bus.Publish(topic, msgs...)
 		if err == nil {
+			r.obs.Published(topic, len(msgs))
 			return nil
 		}
+		r.obs.PublishFailed(topic, err)
+		r.reportLag(ctx)
 		r.log.Warn("relay waits for the bus", "topic", topic, "err", err)
 		select {
 		case <-ctx.Done():

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/flashpromo/flashpromo/adapters/kafka"
@@ -32,9 +33,9 @@ func onKafka(brokers []string) func(*config) {
 	}
 }
 
-func startBroker(t *testing.T, addr string) *kafka.Embedded {
+func startBroker(t *testing.T, addr string, opts ...kfake.Opt) *kafka.Embedded {
 	t.Helper()
-	b, err := kafka.StartEmbedded(addr)
+	b, err := kafka.StartEmbedded(addr, opts...)
 	if err != nil {
 		t.Fatalf("embedded broker: %v", err)
 	}
@@ -159,7 +160,13 @@ type sharedFanout struct {
 
 func newSharedFanout(t *testing.T, prefix string, users int) sharedFanout {
 	t.Helper()
-	f := sharedFanout{broker: startBroker(t, "127.0.0.1:0"), url: pgtest.Schema(t), clock: newFakeClock(t0)}
+	return newSharedFanoutOn(t, startBroker(t, "127.0.0.1:0"), prefix, users)
+}
+
+// newSharedFanoutOn is newSharedFanout on a broker of the test's.
+func newSharedFanoutOn(t *testing.T, broker *kafka.Embedded, prefix string, users int) sharedFanout {
+	t.Helper()
+	f := sharedFanout{broker: broker, url: pgtest.Schema(t), clock: newFakeClock(t0)}
 	f.a = startServer(t, f.clock, onPostgres(f.url), onKafka(f.broker.Addrs()))
 	f.b = startServer(t, f.clock, onPostgres(f.url), onKafka(f.broker.Addrs()))
 	f.a.registerMany(prefix, users)

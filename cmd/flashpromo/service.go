@@ -16,6 +16,7 @@ import (
 
 	"github.com/flashpromo/flashpromo/adapters"
 	"github.com/flashpromo/flashpromo/adapters/codec"
+	"github.com/flashpromo/flashpromo/adapters/kafka"
 	"github.com/flashpromo/flashpromo/adapters/metrics"
 	"github.com/flashpromo/flashpromo/adapters/outbox"
 	"github.com/flashpromo/flashpromo/adapters/readmodel"
@@ -39,6 +40,9 @@ type service struct {
 	probes  *ports.Probes
 	log     *slog.Logger
 	close   func()
+
+	relayMetrics  *metrics.Relay
+	fanoutMetrics *metrics.Fanout
 }
 
 // openStore opens Postgres, migrated, or the embedded in-memory store, and
@@ -120,7 +124,8 @@ func newService(ctx context.Context, cfg config, clock app.Clock, log *slog.Logg
 		Verifier: verifier, ReserveRate: cfg.ReserveRate, Registry: registry, Log: log, Probes: probes,
 	})
 	return &service{cfg: cfg, app: application, store: store, bus: b, read: read, handler: handler, log: log,
-		probes: probes, close: closeAll}, nil
+		probes: probes, close: closeAll,
+		relayMetrics: metrics.NewRelay(registry, kafka.Cause), fanoutMetrics: metrics.NewFanout(registry)}, nil
 }
 
 // databaseProbe says whether the event store answers: "embedded" for the
@@ -229,7 +234,7 @@ func (s *service) relay(ctx context.Context) error {
 	if err := s.bus.ensureTopics(ctx, 10*time.Second); err != nil {
 		return err
 	}
-	r := outbox.NewRelay(s.store, s.bus.pub, s.log)
+	r := outbox.NewRelay(s.store, s.bus.pub, s.log).WithObserver(s.relayMetrics)
 	if pg, ok := s.store.(*postgres.Store); ok {
 		return pg.Exclusive(ctx, outbox.Checkpoint, func(ctx context.Context, l *postgres.Lease) error { return r.RunLeased(ctx, l) })
 	}
@@ -244,7 +249,7 @@ func (s *service) fanout(ctx context.Context) error {
 		return err
 	}
 	defer closeFeed()
-	feed.Marshaler, feed.CatchUp, feed.Log = codec.Envelopes{}, s.read.CatchUp, s.log
+	feed.Marshaler, feed.CatchUp, feed.Log, feed.Observe = codec.Envelopes{}, s.read.CatchUp, s.log, s.fanoutMetrics
 	feed.Parts = 1
 	if s.bus.pub != nil {
 		feed.Parts = s.cfg.FanoutShards
