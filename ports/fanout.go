@@ -33,6 +33,13 @@ type Fanout struct {
 	Parts     int                         // shards a promo's fan-out is cut into
 	CatchUp   func(context.Context) error // the read models reach the log's head
 	Log       *slog.Logger
+	Observe   FanoutObserver // nil: nobody
+}
+
+// FanoutObserver is told how each shard a worker handled went.
+type FanoutObserver interface {
+	ShardDone(notified int)
+	ShardFailed() // it comes again
 }
 
 // NewFanoutRouter is the one reaction to a promo's activation: a planner
@@ -73,7 +80,7 @@ func NewFanoutRouter(a app.Application, f Fanout) (*message.Router, error) {
 	if err := planner.AddHandlers(cqrs.NewEventHandler("fanout-planner", plan(f.Send, shardJSON, f.Parts))); err != nil {
 		return nil, err
 	}
-	return router, worker.AddHandlers(cqrs.NewCommandHandler("fanout-worker", notify(a, f.CatchUp, f.Log)))
+	return router, worker.AddHandlers(cqrs.NewCommandHandler("fanout-worker", notify(a, f)))
 }
 
 // plan sends the shards of an activated promo in one publish, each keyed
@@ -97,16 +104,26 @@ func plan(send message.Publisher, m cqrs.CommandEventMarshaler, parts int) func(
 }
 
 // notify handles one shard.
-func notify(a app.Application, catchUp func(context.Context) error, log *slog.Logger) func(context.Context, *FanoutShard) error {
+func notify(a app.Application, f Fanout) func(context.Context, *FanoutShard) error {
 	return func(ctx context.Context, s *FanoutShard) error {
-		if err := catchUp(ctx); err != nil {
-			return err
-		}
-		n, err := a.Commands.NotifyEligible.Handle(ctx, app.NotifyEligible{PromoID: s.PromoID, Shard: s.Shard, Shards: s.Shards})
+		n, err := notifyShard(ctx, a, f.CatchUp, s)
 		if err != nil {
+			if f.Observe != nil && ctx.Err() == nil {
+				f.Observe.ShardFailed()
+			}
 			return err
 		}
-		log.Info("fan-out shard done", "promo", s.PromoID, "shard", s.Shard, "of", s.Shards, "notified", n)
+		if f.Observe != nil {
+			f.Observe.ShardDone(n)
+		}
+		f.Log.Info("fan-out shard done", "promo", s.PromoID, "shard", s.Shard, "of", s.Shards, "notified", n)
 		return nil
 	}
+}
+
+func notifyShard(ctx context.Context, a app.Application, catchUp func(context.Context) error, s *FanoutShard) (int, error) {
+	if err := catchUp(ctx); err != nil {
+		return 0, err
+	}
+	return a.Commands.NotifyEligible.Handle(ctx, app.NotifyEligible{PromoID: s.PromoID, Shard: s.Shard, Shards: s.Shards})
 }

@@ -18,14 +18,15 @@ type Embedded struct {
 }
 
 // StartEmbedded starts the broker on addr (host:port; port 0 picks a free
-// one; "" means DefaultEmbeddedAddr).
-func StartEmbedded(addr string) (*Embedded, error) {
+// one; "" means DefaultEmbeddedAddr), with kfake's options (a test's
+// kfake.DataDir keeps its data across a restart).
+func StartEmbedded(addr string, opts ...kfake.Opt) (*Embedded, error) {
 	if addr == "" {
 		addr = DefaultEmbeddedAddr
 	}
 	// kfake listens on 127.0.0.1 and a port; ListenFn lets us honour the host too.
 	listen := func(network, _ string) (net.Listener, error) { return net.Listen(network, addr) }
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.ListenFn(listen))
+	cluster, err := kfake.NewCluster(append([]kfake.Opt{kfake.NumBrokers(1), kfake.ListenFn(listen)}, opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("kafka: starting embedded broker on %s: %w", addr, err)
 	}
@@ -36,6 +37,9 @@ func StartEmbedded(addr string) (*Embedded, error) {
 func (e *Embedded) Addrs() []string {
 	return e.cluster.ListenAddrs()
 }
+
+// Cluster is the kfake cluster, whose faults and controls a test injects.
+func (e *Embedded) Cluster() *kfake.Cluster { return e.cluster }
 
 // Close stops the broker. Idempotent.
 func (e *Embedded) Close() {

@@ -32,10 +32,6 @@ type DeadLetter struct {
 // reasonUnencodable: the event could not be made into a message at all.
 const reasonUnencodable = "unencodable"
 
-// OnDeadLetter sets what is called, with the topic and the reason, for
-// every message the relay gives up on (a metric).
-func (r *Relay) OnDeadLetter(f func(topic, reason string)) { r.deadLetters = f }
-
 func unencodable(topic string, e eventstore.Event, err error) DeadLetter {
 	return DeadLetter{Topic: topic, ID: e.ID, Key: e.StreamID, Type: e.Type, Position: e.Position,
 		Bytes: len(e.Data), Reason: reasonUnencodable, Error: err.Error()}
@@ -52,9 +48,7 @@ func refusedMessage(topic string, m *message.Message, reason string, err error) 
 func (r *Relay) deadLetter(ctx context.Context, lease Lease, d DeadLetter) error {
 	r.log.Error("relay gives up on a message: it goes to the dead-letter topic", "topic", d.Topic, "id", d.ID,
 		"key", d.Key, "type", d.Type, "position", d.Position, "bytes", d.Bytes, "reason", d.Reason, "err", d.Error)
-	if r.deadLetters != nil {
-		r.deadLetters(d.Topic, d.Reason)
-	}
+	r.obs.DeadLetter(d.Topic, d.Reason)
 	m, err := jsonMessage(d.ID, d.Key, d)
 	if err != nil {
 		return err

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -59,10 +58,8 @@ func TestRelayDeadLettersWhatTheBrokerRefusesAndGoesOn(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pub.Close()
-	r := outbox.NewRelay(s, pub, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	var mu sync.Mutex
-	counted := map[string]int{}
-	r.OnDeadLetter(func(topic, reason string) { mu.Lock(); counted[topic+" "+reason]++; mu.Unlock() })
+	rec := newRecorder()
+	r := outbox.NewRelay(s, pub, slog.New(slog.NewTextHandler(io.Discard, nil))).WithObserver(rec)
 	run, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- r.Run(run) }()
@@ -92,10 +89,10 @@ func TestRelayDeadLettersWhatTheBrokerRefusesAndGoesOn(t *testing.T) {
 	if !reasons[outbox.EventsTopic+" Raw message_too_large"] || !reasons[outbox.NotificationsTopic+" NotificationSent unencodable"] {
 		t.Errorf("dead letters %v, want the big event's and the bad notification's", reasons)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if counted[outbox.EventsTopic+" message_too_large"] != 1 || counted[outbox.NotificationsTopic+" unencodable"] != 1 {
-		t.Errorf("dead letters counted %v, want one of each", counted)
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if rec.dead[outbox.EventsTopic+" message_too_large"] != 1 || rec.dead[outbox.NotificationsTopic+" unencodable"] != 1 {
+		t.Errorf("dead letters counted %v, want one of each", rec.dead)
 	}
 	head, _ := s.Head(ctx)
 	if at, _ := s.Checkpoint(ctx, outbox.Checkpoint); at.Less(head) {

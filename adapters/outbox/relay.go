@@ -39,14 +39,32 @@ type Relay struct {
 	bus   message.Publisher
 	log   *slog.Logger
 	retry time.Duration
-
-	deadLetters func(topic, reason string) // nil: not counted
+	obs   Observer
 }
 
 // NewRelay relays store to bus.
 func NewRelay(store eventstore.Store, bus message.Publisher, log *slog.Logger) *Relay {
-	return &Relay{store: store, bus: bus, log: log, retry: 500 * time.Millisecond}
+	return &Relay{store: store, bus: bus, log: log, retry: 500 * time.Millisecond, obs: nopObserver{}}
 }
+
+// Observer is told what the relay does: the service's metrics.
+type Observer interface {
+	Published(topic string, n int)
+	PublishFailed(topic string, err error) // the relay retries after each
+	DeadLetter(topic, reason string)       // a message given up on
+}
+
+// WithObserver tells o what the relay does.
+func (r *Relay) WithObserver(o Observer) *Relay {
+	r.obs = o
+	return r
+}
+
+type nopObserver struct{}
+
+func (nopObserver) Published(string, int)       {}
+func (nopObserver) PublishFailed(string, error) {}
+func (nopObserver) DeadLetter(string, string)   {}
 
 // Lease fences a relay that one instance of several runs: Check fails once
 // another instance may have taken over, and SaveCheckpoint moves the
@@ -85,10 +103,14 @@ func (r *Relay) relay(ctx context.Context, lease Lease, events []eventstore.Even
 		return err
 	}
 	last := events[len(events)-1].Cursor
-	if lease == nil {
-		return r.store.SaveCheckpoint(ctx, Checkpoint, last)
+	save := r.store.SaveCheckpoint
+	if lease != nil {
+		save = lease.SaveCheckpoint
 	}
-	return lease.SaveCheckpoint(ctx, Checkpoint, last)
+	if err := save(ctx, Checkpoint, last); err != nil {
+		return err
+	}
+	return nil
 }
 
 // publish retries until the bus takes the batch or ctx ends: the bus being
@@ -105,8 +127,10 @@ func (r *Relay) publish(ctx context.Context, lease Lease, topic string, msgs []*
 		}
 		err := r.bus.Publish(topic, msgs...)
 		if err == nil {
+			r.obs.Published(topic, len(msgs))
 			return nil
 		}
+		r.obs.PublishFailed(topic, err)
 		again, refused, wait := sortOut(err, msgs)
 		for _, f := range refused {
 			if err := r.refused(ctx, lease, topic, f, len(msgs) == 1); err != nil {

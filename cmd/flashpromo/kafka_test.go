@@ -15,12 +15,14 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/flashpromo/flashpromo/adapters/kafka"
 	"github.com/flashpromo/flashpromo/adapters/outbox"
 	"github.com/flashpromo/flashpromo/eventstore"
 	"github.com/flashpromo/flashpromo/internal/pgtest"
+	"github.com/flashpromo/flashpromo/internal/topology"
 )
 
 // onKafka configures a service on the given brokers.
@@ -32,9 +34,9 @@ func onKafka(brokers []string) func(*config) {
 	}
 }
 
-func startBroker(t *testing.T, addr string) *kafka.Embedded {
+func startBroker(t *testing.T, addr string, opts ...kfake.Opt) *kafka.Embedded {
 	t.Helper()
-	b, err := kafka.StartEmbedded(addr)
+	b, err := kafka.StartEmbedded(addr, opts...)
 	if err != nil {
 		t.Fatalf("embedded broker: %v", err)
 	}
@@ -79,6 +81,34 @@ func consume(t *testing.T, brokers []string, topic string, want int) []*kgo.Reco
 		fetches.EachRecord(func(r *kgo.Record) { records = append(records, r) })
 	}
 	return records
+}
+
+// joined waits until the consumer group is stable with n members, each
+// with partitions of its own.
+func joined(t *testing.T, brokers []string, group string, n int) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	eventually(t, fmt.Sprintf("%d members in %s", n, group), func() bool {
+		groups, err := adm.DescribeGroups(context.Background(), group)
+		if err != nil {
+			return false
+		}
+		g := groups[group]
+		if g.State != "Stable" || len(g.Members) != n {
+			return false
+		}
+		for _, m := range g.Members {
+			if a, ok := m.Assigned.AsConsumer(); !ok || len(a.Topics) == 0 {
+				return false
+			}
+		}
+		return true
+	})
 }
 
 // consumeAll reads a topic from the start to the end it has when called, so
@@ -159,7 +189,13 @@ type sharedFanout struct {
 
 func newSharedFanout(t *testing.T, prefix string, users int) sharedFanout {
 	t.Helper()
-	f := sharedFanout{broker: startBroker(t, "127.0.0.1:0"), url: pgtest.Schema(t), clock: newFakeClock(t0)}
+	return newSharedFanoutOn(t, startBroker(t, "127.0.0.1:0"), prefix, users)
+}
+
+// newSharedFanoutOn is newSharedFanout on a broker of the test's.
+func newSharedFanoutOn(t *testing.T, broker *kafka.Embedded, prefix string, users int) sharedFanout {
+	t.Helper()
+	f := sharedFanout{broker: broker, url: pgtest.Schema(t), clock: newFakeClock(t0)}
 	f.a = startServer(t, f.clock, onPostgres(f.url), onKafka(f.broker.Addrs()))
 	f.b = startServer(t, f.clock, onPostgres(f.url), onKafka(f.broker.Addrs()))
 	f.a.registerMany(prefix, users)
@@ -169,6 +205,7 @@ func newSharedFanout(t *testing.T, prefix string, users int) sharedFanout {
 	eventually(t, "b knows every user", func() bool {
 		return f.b.call("GET", fmt.Sprintf("/v1/users/%s%05d", prefix, users-1), nil, false).Status == http.StatusOK
 	})
+	joined(t, broker.Addrs(), topology.WorkerGroup, 2) // else one instance may do a fan-out alone before the other joins
 	return f
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/flashpromo/flashpromo/adapters"
 	"github.com/flashpromo/flashpromo/adapters/codec"
+	"github.com/flashpromo/flashpromo/adapters/kafka"
 	"github.com/flashpromo/flashpromo/adapters/metrics"
 	"github.com/flashpromo/flashpromo/adapters/outbox"
 	"github.com/flashpromo/flashpromo/adapters/readmodel"
@@ -38,9 +39,11 @@ type service struct {
 	handler http.Handler
 	probes  *ports.Probes
 	ops     *metrics.Operations
-	dead    func(topic, reason string) // counts the relay's dead letters
 	log     *slog.Logger
 	close   func()
+
+	relayMetrics  *metrics.Relay
+	fanoutMetrics *metrics.Fanout
 }
 
 // openStore opens Postgres, migrated, or the embedded in-memory store, and
@@ -124,7 +127,8 @@ func newService(ctx context.Context, cfg config, clock app.Clock, log *slog.Logg
 		Verifier: verifier, ReserveRate: cfg.ReserveRate, Registry: registry, Log: log, Probes: probes,
 	})
 	return &service{cfg: cfg, app: application, store: store, bus: b, read: read, handler: handler, log: log,
-		probes: probes, ops: ops, dead: metrics.NewDeadLetters(registry), close: closeAll}, nil
+		probes: probes, ops: ops, close: closeAll,
+		relayMetrics: metrics.NewRelay(registry, kafka.Cause), fanoutMetrics: metrics.NewFanout(registry)}, nil
 }
 
 // databaseProbe says whether the event store answers: "embedded" for the
@@ -236,8 +240,7 @@ func (s *service) relay(ctx context.Context) error {
 	if err := s.bus.ensureTopics(ctx, 10*time.Second); err != nil {
 		return err
 	}
-	r := outbox.NewRelay(s.store, s.bus.pub, s.log)
-	r.OnDeadLetter(s.dead)
+	r := outbox.NewRelay(s.store, s.bus.pub, s.log).WithObserver(s.relayMetrics)
 	if pg, ok := s.store.(*postgres.Store); ok {
 		return pg.Exclusive(ctx, outbox.Checkpoint, func(ctx context.Context, l *postgres.Lease) error { return r.RunLeased(ctx, l) })
 	}
@@ -252,7 +255,7 @@ func (s *service) fanout(ctx context.Context) error {
 		return err
 	}
 	defer closeFeed()
-	feed.Marshaler, feed.CatchUp, feed.Log = codec.Envelopes{}, s.read.CatchUp, s.log
+	feed.Marshaler, feed.CatchUp, feed.Log, feed.Observe = codec.Envelopes{}, s.read.CatchUp, s.log, s.fanoutMetrics
 	feed.Parts = 1
 	if s.bus.pub != nil {
 		feed.Parts = s.cfg.FanoutShards
