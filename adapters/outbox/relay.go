@@ -107,10 +107,7 @@ func (r *Relay) relay(ctx context.Context, lease Lease, events []eventstore.Even
 	if lease != nil {
 		save = lease.SaveCheckpoint
 	}
-	if err := save(ctx, Checkpoint, last); err != nil {
-		return err
-	}
-	return nil
+	return save(ctx, Checkpoint, last)
 }
 
 // publish retries until the bus takes the batch or ctx ends: the bus being
