@@ -1,5 +1,5 @@
 -- wrk script: GET /v1/users/{random user}/promos, for users seeded by
--- `flashpromo bench query --run RUN --users N`. Usage:
+-- `flashpromo-bench query --run RUN --users N`. Usage:
 --   wrk -t2 -c64 -d10s -s scripts/user-promos.lua http://127.0.0.1:8080 -- RUN N
 local run, users
 function init(args)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flashpromo/flashpromo/internal/loadgen"
 	"github.com/flashpromo/flashpromo/internal/pgtest"
 )
 
@@ -38,18 +39,18 @@ func TestCrashDuringFlashCrowd(t *testing.T) {
 		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 		return cmd
 	}
-	l := &loader{admin: admin{server: "http://" + addr, token: testToken}, jwtSecret: testSecret, run: "crowd",
-		client: &http.Client{Timeout: 30 * time.Second}, out: os.Stderr}
+	l := &loadgen.Loader{Server: "http://" + addr, AdminToken: testToken, JWTSecret: testSecret, Run: "crowd",
+		Client: &http.Client{Timeout: 30 * time.Second}, Out: os.Stderr}
 	ctx := context.Background()
 	first := start()
 	eventually(t, "the service is ready", func() bool {
-		code, err := l.call(ctx, "GET", "/readyz", nil, nil, "")
+		code, err := l.Call(ctx, "GET", "/readyz", nil, nil, "")
 		return err == nil && code == http.StatusOK
 	})
-	if err := l.seedUsers(ctx, users, 1500); err != nil {
+	if err := l.SeedUsers(ctx, users, 1500); err != nil {
 		t.Fatal(err)
 	}
-	if err := l.promo(ctx, "crowd-promo", map[string]float64{"lat": centre.lat, "lng": centre.lng}, time.Now(), stock); err != nil {
+	if err := l.Promo(ctx, "crowd-promo", map[string]float64{"lat": loadgen.Centre.Lat, "lng": loadgen.Centre.Lng}, time.Now(), stock); err != nil {
 		t.Fatal(err)
 	}
 
@@ -62,7 +63,7 @@ func TestCrashDuringFlashCrowd(t *testing.T) {
 			defer wg.Done()
 			for i := w; i < users; i += 128 {
 				var r struct{ ID string }
-				code, err := l.call(ctx, "POST", "/v1/promos/crowd-promo/reservations", map[string]string{"user_id": l.user(i)}, &r, l.user(i))
+				code, err := l.Call(ctx, "POST", "/v1/promos/crowd-promo/reservations", map[string]string{"user_id": l.User(i)}, &r, l.User(i))
 				if err != nil && code == 0 {
 					return // the service is gone
 				}
@@ -82,19 +83,19 @@ func TestCrashDuringFlashCrowd(t *testing.T) {
 
 	start()
 	eventually(t, "the service is back", func() bool {
-		code, err := l.call(ctx, "GET", "/readyz", nil, nil, "")
+		code, err := l.Call(ctx, "GET", "/readyz", nil, nil, "")
 		return err == nil && code == http.StatusOK
 	})
 	for _, id := range told {
 		var r struct{ Status string }
-		if _, err := l.call(ctx, "GET", "/v1/reservations/"+id, nil, &r, ""); err != nil || (r.Status != "held" && r.Status != "expired") {
+		if _, err := l.Call(ctx, "GET", "/v1/reservations/"+id, nil, &r, ""); err != nil || (r.Status != "held" && r.Status != "expired") {
 			t.Fatalf("reservation %s told 201 before the crash: %q %v", id, r.Status, err)
 		}
 	}
 	var p struct {
 		Stock struct{ Total, Held, Sold, Available int }
 	}
-	if _, err := l.call(ctx, "GET", "/v1/promos/crowd-promo", nil, &p, ""); err != nil {
+	if _, err := l.Call(ctx, "GET", "/v1/promos/crowd-promo", nil, &p, ""); err != nil {
 		t.Fatal(err)
 	}
 	if p.Stock.Held+p.Stock.Sold > p.Stock.Total {
@@ -102,7 +103,7 @@ func TestCrashDuringFlashCrowd(t *testing.T) {
 	}
 	t.Logf("after the restart: %+v; %d told holds all found", p.Stock, len(told))
 	eventually(t, "the holds free themselves", func() bool {
-		_, err := l.call(ctx, "GET", "/v1/promos/crowd-promo", nil, &p, "")
+		_, err := l.Call(ctx, "GET", "/v1/promos/crowd-promo", nil, &p, "")
 		return err == nil && p.Stock.Available == p.Stock.Total
 	})
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/flashpromo/flashpromo/adapters/outbox"
+	"github.com/flashpromo/flashpromo/internal/loadgen"
 	"github.com/flashpromo/flashpromo/internal/pgtest"
 )
 
@@ -46,18 +47,18 @@ func TestCrashDuringFanout(t *testing.T) {
 		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 		return cmd
 	}
-	l := &loader{admin: admin{server: "http://" + addr, token: testToken}, jwtSecret: testSecret, run: "crash",
-		client: &http.Client{Timeout: 60 * time.Second}, out: os.Stderr}
+	l := &loadgen.Loader{Server: "http://" + addr, AdminToken: testToken, JWTSecret: testSecret, Run: "crash",
+		Client: &http.Client{Timeout: 60 * time.Second}, Out: os.Stderr}
 	ctx := context.Background()
 	first := start()
 	eventually(t, "the service is ready", func() bool {
-		code, err := l.call(ctx, "GET", "/readyz", nil, nil, "")
+		code, err := l.Call(ctx, "GET", "/readyz", nil, nil, "")
 		return err == nil && code == http.StatusOK
 	})
-	if err := l.seedUsers(ctx, users, 1500); err != nil {
+	if err := l.SeedUsers(ctx, users, 1500); err != nil {
 		t.Fatal(err)
 	}
-	if err := l.promo(ctx, "crash-promo", map[string]float64{"lat": centre.lat, "lng": centre.lng}, time.Now(), 1); err != nil {
+	if err := l.Promo(ctx, "crash-promo", map[string]float64{"lat": loadgen.Centre.Lat, "lng": loadgen.Centre.Lng}, time.Now(), 1); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the fan-out is under way", func() bool { return notified(t, dbURL) > 0 })

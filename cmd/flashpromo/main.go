@@ -30,7 +30,7 @@ func main() {
 
 func rootCommand() *cobra.Command {
 	root := &cobra.Command{Use: "flashpromo", Short: "Flash Promo: flash sales for a marketplace", SilenceUsage: true, SilenceErrors: true}
-	root.AddCommand(serveCommand(), migrateCommand(), eventsCommand(), projectionsCommand(), tokenCommand(), benchCommand())
+	root.AddCommand(serveCommand(), migrateCommand(), eventsCommand(), projectionsCommand(), tokenCommand())
 	return root
 }
 

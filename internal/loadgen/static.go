@@ -1,4 +1,4 @@
-package main
+package loadgen
 
 import (
 	"bytes"
@@ -13,10 +13,10 @@ import (
 )
 
 // ceiling loads a static Go server that answers every request with the
-// same reply of size bytes, with the loader's connections and for as long
+// same reply of size bytes, with the Loader's connections and for as long
 // as the reads ran, right after them: the machine's ceiling for replies of
 // that size. It prints the reads' rate as a share of it.
-func (l *loader) ceiling(ctx context.Context, size int, duration time.Duration, rate float64) error {
+func (l *Loader) ceiling(ctx context.Context, size int, duration time.Duration, rate float64) error {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -38,7 +38,7 @@ func (l *loader) ceiling(ctx context.Context, size int, duration time.Duration, 
 		if err != nil {
 			return 0, err
 		}
-		res, err := l.client.Do(req)
+		res, err := l.Client.Do(req)
 		if err != nil {
 			return 0, err
 		}
@@ -50,7 +50,7 @@ func (l *loader) ceiling(ctx context.Context, size int, duration time.Duration, 
 		return err
 	}
 	ceiling := float64(codes[http.StatusOK]) / took.Seconds()
-	fmt.Fprintf(l.out, "static server, same %d B reply: %.0f requests/s, p50 %s, p99 %s; the reads are %.2f of it\n",
+	fmt.Fprintf(l.Out, "static server, same %d B reply: %.0f requests/s, p50 %s, p99 %s; the reads are %.2f of it\n",
 		len(reply), ceiling, lat.quantile(0.5), lat.quantile(0.99), rate/ceiling)
 	return nil
 }

@@ -1,0 +1,73 @@
+// Command flashpromo-bench loads a running Flash Promo server and prints
+// the figures of BENCHMARKS.md: a fan-out, a flash crowd, reads.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/flashpromo/flashpromo/internal/loadgen"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := command().ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "flashpromo-bench:", err)
+		os.Exit(1)
+	}
+}
+
+func command() *cobra.Command {
+	l := &loadgen.Loader{}
+	root := &cobra.Command{Use: "flashpromo-bench", Short: "Load a running server and print figures (see BENCHMARKS.md)",
+		SilenceUsage: true, SilenceErrors: true}
+	fs := root.PersistentFlags()
+	fs.StringVar(&l.Server, "server", "http://127.0.0.1:8080", "base URL of the running server")
+	fs.StringVar(&l.AdminToken, "admin-token", os.Getenv("FLASHPROMO_ADMIN_TOKEN"), "admin bearer token (FLASHPROMO_ADMIN_TOKEN)")
+	fs.StringVar(&l.Token, "token", os.Getenv("FLASHPROMO_TOKEN"), "a JWT to call with instead of the admin token (FLASHPROMO_TOKEN)")
+	fs.StringVar(&l.JWTSecret, "jwt-secret", os.Getenv("FLASHPROMO_JWT_SECRET"), "the server's JWT secret, to call as each user with a token of its own (FLASHPROMO_JWT_SECRET)")
+	fs.IntVar(&l.Concurrency, "concurrency", 64, "connections at once")
+	fs.StringVar(&l.Run, "run", "", "prefix of this run's ids (default: the time)")
+	root.PersistentPreRun = func(cmd *cobra.Command, _ []string) {
+		l.Out = cmd.OutOrStdout()
+		l.Prepare()
+	}
+	// Each scenario its own variables: flags that share one take the
+	// default of the last one registered.
+	var fanoutUsers, crowdUsers, queryUsers, promos, stock, requests, peerUsers int
+	var spreadKm float64
+	var duration time.Duration
+	var databaseURL string
+	fanout := &cobra.Command{Use: "fanout", Short: "Seed users, activate a promo that covers them all, time until each is notified",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return l.Fanout(cmd.Context(), fanoutUsers, databaseURL, min(peerUsers, fanoutUsers))
+		}}
+	fanout.Flags().IntVar(&fanoutUsers, "users", 100_000, "eligible users to seed")
+	fanout.Flags().IntVar(&peerUsers, "peer-users", 100_000, "users the peers' way (a bulk insert of 1,000 a statement) notifies for comparison; 0: none")
+	fanout.Flags().StringVar(&databaseURL, "database-url", os.Getenv("FLASHPROMO_DATABASE_URL"),
+		"the server's Postgres, for the peers' way (FLASHPROMO_DATABASE_URL)")
+	reserve := &cobra.Command{Use: "reserve", Short: "A flash crowd on one promo: many users reserve few units",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return l.Reserve(cmd.Context(), crowdUsers, stock, requests)
+		}}
+	reserve.Flags().IntVar(&crowdUsers, "users", 5_000, "distinct eligible users")
+	reserve.Flags().IntVar(&stock, "stock", 1_000, "units of the promo")
+	reserve.Flags().IntVar(&requests, "requests", 20_000, "reservation requests")
+	query := &cobra.Command{Use: "query", Short: "Users read the promos they may see",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return l.Query(cmd.Context(), queryUsers, promos, spreadKm*1000, duration)
+		}}
+	query.Flags().IntVar(&queryUsers, "users", 100_000, "users to seed")
+	query.Flags().IntVar(&promos, "promos", 1_000, "active promos to seed")
+	query.Flags().Float64Var(&spreadKm, "spread-km", 25, "radius around the centre over which users and promos are scattered")
+	query.Flags().DurationVar(&duration, "duration", 10*time.Second, "how long to read")
+	root.AddCommand(fanout, reserve, query)
+	return root
+}

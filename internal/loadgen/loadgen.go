@@ -1,0 +1,388 @@
+package loadgen
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/flashpromo/flashpromo/adapters/outbox"
+	"github.com/flashpromo/flashpromo/eventstore"
+	"github.com/flashpromo/flashpromo/eventstore/postgres"
+	"github.com/flashpromo/flashpromo/ports/auth"
+)
+
+// Loader drives a running server for the load scenarios of BENCHMARKS.md
+// and for the crash tests.
+type Loader struct {
+	Server      string // base URL
+	AdminToken  string // the operator's token
+	Token       string // a JWT to call with instead of the admin token, when set
+	JWTSecret   string // mints each user's own token; without it, the operator acts for them
+	Concurrency int    // connections at once
+	Run         string // prefix of this run's ids, so runs do not collide
+	Client      *http.Client
+	Out         io.Writer
+
+	tokens  sync.Map     // user id -> "Bearer <token>"
+	replied atomic.Int64 // bytes of the replies read
+}
+
+// Prepare fills what was left unset: a run prefix from the time, a client
+// with a connection per worker, standard output.
+func (l *Loader) Prepare() {
+	if l.Run == "" {
+		l.Run = fmt.Sprintf("r%d", time.Now().Unix())
+	}
+	if l.Client == nil {
+		l.Client = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+			MaxIdleConns: l.Concurrency * 2, MaxIdleConnsPerHost: l.Concurrency * 2}}
+	}
+	if l.Out == nil {
+		l.Out = os.Stdout
+	}
+}
+
+// operator is the operator's credential: its JWT, else the admin token.
+func (l *Loader) operator() string {
+	if l.Token != "" {
+		return l.Token
+	}
+	return l.AdminToken
+}
+
+// Centre is TechShop's corner of Mexico City; the scenarios scatter around it.
+var Centre = struct{ Lat, Lng float64 }{19.4326, -99.1332}
+
+// call sends a JSON request as user (the operator when ""), and decodes the
+// reply into out (when not nil).
+func (l *Loader) Call(ctx context.Context, method, path string, body, out any, user string) (int, error) {
+	var rd io.Reader
+	if body != nil {
+		data, err := json.Marshal(body)
+		if err != nil {
+			return 0, err
+		}
+		rd = bytes.NewReader(data)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(l.Server, "/")+path, rd)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	credential, err := l.credential(user)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Authorization", credential)
+	res, err := l.Client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(res.Body)
+	l.replied.Add(int64(len(data)))
+	if err != nil || out == nil {
+		return res.StatusCode, err
+	}
+	if res.StatusCode >= 300 {
+		return res.StatusCode, fmt.Errorf("%s %s: %d %s", method, path, res.StatusCode, data)
+	}
+	return res.StatusCode, json.Unmarshal(data, out)
+}
+
+// credential is the Authorization header of a request as user: the user's
+// own token, minted once, when the secret is known.
+func (l *Loader) credential(user string) (string, error) {
+	if user == "" || l.JWTSecret == "" {
+		return "Bearer " + l.operator(), nil
+	}
+	if t, ok := l.tokens.Load(user); ok {
+		return t.(string), nil
+	}
+	t, err := auth.Mint(l.JWTSecret, auth.Token{Subject: user, IssuedAt: time.Now(), TTL: 24 * time.Hour})
+	if err != nil {
+		return "", err
+	}
+	l.tokens.Store(user, "Bearer "+t)
+	return "Bearer " + t, nil
+}
+
+// around is a point less than maxM metres from the Centre.
+func around(r *rand.Rand, maxM float64) map[string]float64 {
+	d, a := maxM*math.Sqrt(r.Float64()), 2*math.Pi*r.Float64()
+	return map[string]float64{
+		"lat": Centre.Lat + d*math.Cos(a)/111_195,
+		"lng": Centre.Lng + d*math.Sin(a)/(111_195*math.Cos(Centre.Lat*math.Pi/180)),
+	}
+}
+
+// seedBatch users a request keep the body under 1 MiB, which binds before
+// the contract's 10,000 users a request.
+const seedBatch = 5000
+
+// seedUsers registers n new users within spreadM of the Centre.
+func (l *Loader) SeedUsers(ctx context.Context, n int, spreadM float64) error {
+	r := rand.New(rand.NewPCG(1, uint64(n)))
+	registered := time.Now().Add(-72 * time.Hour).Format(time.RFC3339)
+	start := time.Now()
+	for from := 0; from < n; from += seedBatch {
+		batch := make([]map[string]any, 0, seedBatch)
+		for i := from; i < min(from+seedBatch, n); i++ {
+			batch = append(batch, map[string]any{"user_id": l.User(i), "registered_at": registered, "location": around(r, spreadM)})
+		}
+		var ok map[string]int
+		if _, err := l.Call(ctx, http.MethodPost, "/v1/users/batch", map[string]any{"users": batch}, &ok, ""); err != nil {
+			return err
+		}
+		fmt.Fprintf(l.Out, "seeded %d/%d users (%.0f/s)\n", from+len(batch), n, float64(from+len(batch))/time.Since(start).Seconds())
+	}
+	return nil
+}
+
+func (l *Loader) User(i int) string { return fmt.Sprintf("%s-u%07d", l.Run, i) }
+
+// promo creates a promo of this run at store location loc.
+func (l *Loader) Promo(ctx context.Context, id string, loc map[string]float64, starts time.Time, stock int) error {
+	body := map[string]any{
+		"id":            id,
+		"store":         map[string]any{"id": "store-" + id, "name": "Bench store", "location": loc},
+		"product":       map[string]any{"id": "product-" + id, "name": "Audífonos XYZ"},
+		"regular_price": map[string]any{"amount": 99900, "currency": "MXN"},
+		"promo_price":   map[string]any{"amount": 49900, "currency": "MXN"},
+		"segments":      []string{"new_users", "frequent_buyers"},
+		"radius_m":      2000,
+		"starts_at":     starts.Format(time.RFC3339Nano),
+		"ends_at":       starts.Add(2 * time.Hour).Format(time.RFC3339),
+		"stock":         stock,
+	}
+	var created map[string]any
+	_, err := l.Call(ctx, http.MethodPost, "/v1/promos", body, &created, "")
+	return err
+}
+
+// fanout times a fan-out to users through the server and, given the
+// server's database, the peers' way on the same Postgres right after.
+func (l *Loader) Fanout(ctx context.Context, users int, databaseURL string, peerUsers int) error {
+	rate, starts, err := l.serverFanout(ctx, users)
+	if err != nil || databaseURL == "" {
+		return err
+	}
+	if err := l.relayed(ctx, databaseURL, starts); err != nil {
+		return err
+	}
+	if peerUsers == 0 {
+		return nil
+	}
+	peer, err := l.peerFanout(ctx, databaseURL, peerUsers)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(l.Out, "ratio: %.1f× the peers' users/s\n", rate/peer)
+	return nil
+}
+
+func (l *Loader) serverFanout(ctx context.Context, users int) (float64, time.Time, error) {
+	if err := l.SeedUsers(ctx, users, 1500); err != nil {
+		return 0, time.Time{}, err
+	}
+	id := l.Run + "-fanout"
+	starts := time.Now().Add(3 * time.Second)
+	if err := l.Promo(ctx, id, map[string]float64{"lat": Centre.Lat, "lng": Centre.Lng}, starts, 1); err != nil {
+		return 0, starts, err
+	}
+	fmt.Fprintf(l.Out, "promo %s activates at %s\n", id, starts.Format(time.RFC3339Nano))
+	var said time.Time
+	for {
+		var p struct{ Notifications struct{ Sent int } }
+		code, err := l.Call(ctx, http.MethodGet, "/v1/promos/"+id, nil, &p, "")
+		if err != nil && code != http.StatusNotFound { // 404: the read model has not seen the promo yet
+			return 0, starts, err
+		}
+		took := time.Since(starts)
+		if p.Notifications.Sent >= users {
+			rate := float64(users) / took.Seconds()
+			fmt.Fprintf(l.Out, "fanout: %d users notified %.2fs after activation: %.0f users/s\n", p.Notifications.Sent, took.Seconds(), rate)
+			return rate, starts, nil
+		}
+		if took > 0 && time.Since(said) >= time.Second {
+			fmt.Fprintf(l.Out, "  %.1fs: %d/%d notified\n", took.Seconds(), p.Notifications.Sent, users)
+			said = time.Now()
+		}
+		select { // a short poll: it is the resolution of the figure
+		case <-ctx.Done():
+			return 0, starts, ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// relayed waits until the relay has published the whole log as it is now
+// (every notification of the fan-out on flashpromo.notifications), and says
+// how long after the activation that was. A server without Kafka has no
+// relay: its checkpoint never appears, and relayed says so.
+func (l *Loader) relayed(ctx context.Context, databaseURL string, starts time.Time) error {
+	pool, err := postgres.Connect(ctx, databaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	store := postgres.New(pool)
+	head, err := store.Head(ctx)
+	if err != nil {
+		return err
+	}
+	waited := time.Now()
+	for {
+		at, err := store.Checkpoint(ctx, outbox.Checkpoint)
+		if err != nil {
+			return err
+		}
+		switch {
+		case !at.Less(head):
+			fmt.Fprintf(l.Out, "published: the relay had every notification on Kafka %.2fs after activation\n", time.Since(starts).Seconds())
+			return nil
+		case at == (eventstore.Cursor{}) && time.Since(waited) > 3*time.Second:
+			fmt.Fprintln(l.Out, "published: no relay checkpoint (is Kafka configured?)")
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// latencies collects request durations from many goroutines.
+type latencies struct {
+	mu sync.Mutex
+	ds []time.Duration
+}
+
+func (l *latencies) add(d time.Duration) {
+	l.mu.Lock()
+	l.ds = append(l.ds, d)
+	l.mu.Unlock()
+}
+
+func (l *latencies) quantile(q float64) time.Duration {
+	slices.Sort(l.ds)
+	if len(l.ds) == 0 {
+		return 0
+	}
+	return l.ds[min(len(l.ds)-1, int(q*float64(len(l.ds))))]
+}
+
+// hammer runs n requests over the Loader's connections.
+func (l *Loader) hammer(ctx context.Context, n int, do func(i int) (int, error)) (map[int]int, *latencies, time.Duration, error) {
+	var next atomic.Int64
+	var lat latencies
+	codes := map[int]int{}
+	var mu sync.Mutex
+	var firstErr error
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range l.Concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1)) - 1; i < n && ctx.Err() == nil; i = int(next.Add(1)) - 1 {
+				t := time.Now()
+				code, err := do(i)
+				lat.add(time.Since(t))
+				mu.Lock()
+				codes[code]++
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return codes, &lat, time.Since(start), firstErr
+}
+
+func (l *Loader) Reserve(ctx context.Context, users, stock, requests int) error {
+	if err := l.SeedUsers(ctx, users, 1500); err != nil {
+		return err
+	}
+	id := l.Run + "-crowd"
+	if err := l.Promo(ctx, id, map[string]float64{"lat": Centre.Lat, "lng": Centre.Lng}, time.Now(), stock); err != nil {
+		return err
+	}
+	codes, lat, took, err := l.hammer(ctx, requests, func(i int) (int, error) {
+		return l.Call(ctx, http.MethodPost, "/v1/promos/"+id+"/reservations", map[string]string{"user_id": l.User(i % users)}, nil, l.User(i%users))
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(l.Out, "reserve: %d requests in %.2fs: %.0f decisions/s, p50 %s, p99 %s\n", requests, took.Seconds(),
+		float64(requests)/took.Seconds(), lat.quantile(0.5), lat.quantile(0.99))
+	fmt.Fprintf(l.Out, "  statuses: %v (201 granted, 200 the user's own hold again, 409 sold out, 429 rate limited)\n", codes)
+	var p struct {
+		Stock struct{ Total, Held, Sold int }
+	}
+	if _, err := l.Call(ctx, http.MethodGet, "/v1/promos/"+id, nil, &p, ""); err != nil {
+		return err
+	}
+	fmt.Fprintf(l.Out, "  promo stock: %+v\n", p.Stock)
+	if codes[http.StatusCreated] != stock || p.Stock.Held+p.Stock.Sold > p.Stock.Total {
+		return fmt.Errorf("granted %d holds for a stock of %d", codes[http.StatusCreated], stock)
+	}
+	return nil
+}
+
+func (l *Loader) Query(ctx context.Context, users, promos int, spreadM float64, duration time.Duration) error {
+	r := rand.New(rand.NewPCG(2, uint64(promos)))
+	at := make([]map[string]float64, promos)
+	for i := range at {
+		at[i] = around(r, spreadM)
+	}
+	var seeded atomic.Int64
+	_, _, _, err := l.hammer(ctx, promos, func(i int) (int, error) {
+		err := l.Promo(ctx, fmt.Sprintf("%s-q%05d", l.Run, i), at[i], time.Now(), 10)
+		if n := seeded.Add(1); n%1000 == 0 {
+			fmt.Fprintf(l.Out, "seeded %d/%d promos\n", n, promos)
+		}
+		return 0, err
+	})
+	if err != nil {
+		return err
+	}
+	// Users come after the promos activated, so that no fan-out runs
+	// during the reads: this scenario measures reads alone.
+	if err := l.SeedUsers(ctx, users, spreadM); err != nil {
+		return err
+	}
+	reads, cancel := context.WithTimeout(ctx, duration)
+	defer cancel()
+	l.replied.Store(0)
+	codes, lat, took, _ := l.hammer(reads, math.MaxInt, func(i int) (int, error) {
+		user := l.User(rand.IntN(users))
+		return l.Call(reads, http.MethodGet, "/v1/users/"+user+"/promos", nil, nil, user)
+	})
+	n, all := 0, 0
+	for code, c := range codes {
+		all += c
+		if code == http.StatusOK {
+			n += c
+		}
+	}
+	rate := float64(n) / took.Seconds()
+	size := int(l.replied.Load() / int64(max(1, all)))
+	fmt.Fprintf(l.Out, "query: %d reads in %.2fs: %.0f requests/s, p50 %s, p99 %s, mean reply %d B; statuses %v\n", n, took.Seconds(),
+		rate, lat.quantile(0.5), lat.quantile(0.99), size, codes)
+	return l.ceiling(ctx, size, duration, rate)
+}
