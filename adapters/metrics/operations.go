@@ -100,20 +100,6 @@ func (o *Operations) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// Run refreshes every interval until ctx ends.
-func (o *Operations) Run(ctx context.Context, every time.Duration) {
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-			o.Refresh(ctx)
-		}
-	}
-}
-
 // Refresh brings every metric up to date. A gauge the log cannot answer
 // for now (the database is away) keeps its last value.
 func (o *Operations) Refresh(ctx context.Context) {

@@ -175,8 +175,8 @@ func (s *service) run(ctx context.Context, ready func()) error {
 	s.probes.CaughtUp.Store(true)
 	ready()
 	g.Go(func() error { ports.RunScheduler(ctx, s.app, s.cfg.Tick); return nil })
-	g.Go(func() error { s.ops.Run(ctx, 5*time.Second); return nil })
-	g.Go(func() error { s.pruneEvery(ctx, time.Minute); return nil })
+	g.Go(func() error { ports.Every(ctx, 5*time.Second, s.ops.Refresh); return nil })
+	g.Go(func() error { ports.Every(ctx, time.Minute, func(context.Context) { s.prune() }); return nil }) // retention
 	if s.bus.pub != nil {
 		s.keep(ctx, g, "relay", s.relay)
 	}
