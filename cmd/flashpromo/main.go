@@ -1,22 +1,20 @@
 // Command flashpromo serves the Flash Promo API and operates its event log.
+// The service itself is wired in internal/service; this command parses the
+// command line and runs it, or one of the operator's commands.
 package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 	_ "time/tzdata" // FLASHPROMO_TIMEZONE works on machines without a zone database
 
 	"github.com/spf13/cobra"
 
-	"github.com/flashpromo/flashpromo/app"
-	"github.com/flashpromo/flashpromo/ports"
+	"github.com/flashpromo/flashpromo/internal/service"
 )
 
 func main() {
@@ -35,62 +33,18 @@ func rootCommand() *cobra.Command {
 }
 
 func serveCommand() *cobra.Command {
-	cfg := defaultConfig()
+	cfg := service.DefaultConfig()
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the API",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := applyEnv(cmd.Flags()); err != nil {
+			if err := service.ApplyEnv(cmd.Flags()); err != nil {
 				return err
 			}
-			return serve(cmd.Context(), cfg, slog.New(slog.NewTextHandler(os.Stderr, nil)))
+			return service.Serve(cmd.Context(), cfg, slog.New(slog.NewTextHandler(os.Stderr, nil)))
 		},
 	}
-	cfg.flags(cmd.Flags())
+	cfg.Flags(cmd.Flags())
 	return cmd
-}
-
-// serve runs until ctx ends, then stops taking requests, finishes those in
-// flight, stops the background work (relay checkpoints are saved batch by
-// batch) and only then closes the bus and the store.
-func serve(ctx context.Context, cfg config, log *slog.Logger) error {
-	if err := setMemoryLimit(cfg.MemoryLimit, log); err != nil {
-		return err
-	}
-	svc, err := newService(ctx, cfg, app.SystemClock{}, log)
-	if err != nil {
-		return err
-	}
-	defer svc.close()
-	srv := ports.NewHTTPServer(cfg.HTTPAddr, svc.handler)
-	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopWork()
-	ran := make(chan error, 1)
-	failed := make(chan error, 1)
-	// The port opens at once: /livez answers, /readyz says what is missing,
-	// and the API answers 503 until the read models have caught up.
-	log.Info("listening", "addr", cfg.HTTPAddr)
-	go func() {
-		if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
-			failed <- err
-		}
-	}()
-	go func() {
-		ran <- svc.run(work, func() { log.Info("ready: serving the API", "addr", cfg.HTTPAddr) })
-	}()
-	select {
-	case err := <-ran:
-		return err
-	case err := <-failed:
-		stopWork()
-		return errors.Join(err, <-ran)
-	case <-ctx.Done():
-	}
-	log.Info("shutting down: finishing requests in flight")
-	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	err = srv.Shutdown(shutdown)
-	stopWork()
-	return errors.Join(err, <-ran)
 }

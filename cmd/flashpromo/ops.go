@@ -19,16 +19,17 @@ import (
 
 	"github.com/flashpromo/flashpromo/eventstore"
 	"github.com/flashpromo/flashpromo/eventstore/postgres"
+	"github.com/flashpromo/flashpromo/internal/service"
 )
 
 func migrateCommand() *cobra.Command {
-	cfg := defaultConfig()
+	cfg := service.DefaultConfig()
 	cmd := &cobra.Command{
 		Use:   "migrate",
 		Short: "Create or upgrade the Postgres schema",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := applyEnv(cmd.Flags()); err != nil {
+			if err := service.ApplyEnv(cmd.Flags()); err != nil {
 				return err
 			}
 			if cfg.DatabaseURL == "" {
@@ -41,7 +42,7 @@ func migrateCommand() *cobra.Command {
 			return nil
 		},
 	}
-	cfg.storeFlags(cmd.Flags())
+	cfg.StoreFlags(cmd.Flags())
 	return cmd
 }
 
@@ -88,7 +89,7 @@ func (a *admin) do(ctx context.Context, method, path string, out any) error {
 
 func eventsCommand() *cobra.Command {
 	events := &cobra.Command{Use: "events", Short: "Read the event log"}
-	cfg := defaultConfig()
+	cfg := service.DefaultConfig()
 	var q eventstore.Query
 	var via admin
 	replay := &cobra.Command{
@@ -96,7 +97,7 @@ func eventsCommand() *cobra.Command {
 		Short: "Print the event log as JSON lines, from Postgres or from a running server (--server)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := applyEnv(cmd.Flags()); err != nil {
+			if err := service.ApplyEnv(cmd.Flags()); err != nil {
 				return err
 			}
 			page, err := eventPager(cmd.Context(), cfg, via, q)
@@ -110,7 +111,7 @@ func eventsCommand() *cobra.Command {
 	fs.Int64Var(&q.After, "after", 0, "start after this position")
 	fs.StringVar(&q.StreamID, "stream", "", "only this stream")
 	fs.StringVar(&q.Type, "type", "", "only this event type")
-	cfg.storeFlags(fs)
+	cfg.StoreFlags(fs)
 	via.flags(fs, "")
 	events.AddCommand(replay)
 	return events
@@ -119,7 +120,7 @@ func eventsCommand() *cobra.Command {
 // pager reads one page of envelopes after a position.
 type pager func(ctx context.Context, after int64) ([]eventstore.Envelope, error)
 
-func eventPager(ctx context.Context, cfg config, via admin, q eventstore.Query) (pager, error) {
+func eventPager(ctx context.Context, cfg service.Config, via admin, q eventstore.Query) (pager, error) {
 	q.Limit = 1000
 	if via.server != "" {
 		return func(ctx context.Context, after int64) ([]eventstore.Envelope, error) {

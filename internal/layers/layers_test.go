@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -26,6 +27,15 @@ var rules = []struct {
 	{"internal/topology", nil},
 	{"adapters", []string{"domain", "app", "eventstore", "internal/topology", "adapters"}},
 	{"ports", []string{"domain", "app", "eventstore", "internal/topology", "ports", "docs"}},
+	// The wiring: it builds every part and connects them.
+	{"internal/service", []string{"domain", "app", "eventstore", "internal/topology", "adapters", "ports"}},
+}
+
+// importedOnlyBy: a package of the module, and the only ones that may
+// import it (its own tests aside). The wiring is run by commands; a layer
+// that imported it would import every other layer.
+var importedOnlyBy = map[string][]string{
+	"internal/service": {"cmd"},
 }
 
 func TestLayersImportOnlyWhatTheyMay(t *testing.T) {
@@ -72,4 +82,31 @@ func allowed(own string, may []string) bool {
 		}
 	}
 	return false
+}
+
+func TestOnlyCommandsImportTheWiring(t *testing.T) {
+	_, here, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(here), "..", "..")
+	err := filepath.WalkDir(root, func(dir string, d os.DirEntry, err error) error {
+		if err != nil || !d.IsDir() || strings.Contains(dir, "testdata") || strings.HasPrefix(d.Name(), ".") && dir != root {
+			return err
+		}
+		pkg, err := build.ImportDir(dir, 0)
+		if err != nil {
+			return nil // no Go files here
+		}
+		rel, _ := filepath.Rel(root, dir)
+		rel = filepath.ToSlash(rel)
+		for _, imp := range slices.Concat(pkg.Imports, pkg.TestImports, pkg.XTestImports) {
+			own, ok := strings.CutPrefix(imp, module)
+			importers, guarded := importedOnlyBy[own]
+			if ok && guarded && rel != own && !allowed(rel, importers) {
+				t.Errorf("%s imports %s: only %v may", rel, imp, importers)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

@@ -1,4 +1,4 @@
-package main
+package service
 
 import (
 	"fmt"
@@ -24,7 +24,7 @@ func BenchmarkUserPromosAuth(b *testing.B) {
 	if err := os.WriteFile(file, jwksOf(b, rsaKey), 0o600); err != nil {
 		b.Fatal(err)
 	}
-	s := startServer(b, newFakeClock(t0), func(c *config) { c.Auth.JWKSFile = file })
+	s := startServer(b, newFakeClock(t0), func(c *Config) { c.Auth.JWKSFile = file })
 	batch := make([]any, users)
 	for i := range batch {
 		batch[i] = map[string]any{"user_id": fmt.Sprintf("u%04d", i), "registered_at": ctTime(t0.Add(-72 * time.Hour)), "location": near}
@@ -55,7 +55,7 @@ func BenchmarkUserPromosAuth(b *testing.B) {
 				req := httptest.NewRequest("GET", fmt.Sprintf("/v1/users/u%04d/promos", u), nil)
 				req.Header.Set("Authorization", tokens[u])
 				rec := httptest.NewRecorder()
-				s.svc.handler.ServeHTTP(rec, req)
+				s.svc.Handler().ServeHTTP(rec, req)
 				if rec.Code != http.StatusOK {
 					b.Fatalf("%d %s", rec.Code, rec.Body)
 				}

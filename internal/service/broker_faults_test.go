@@ -1,4 +1,4 @@
-package main
+package service
 
 import (
 	"bufio"
@@ -301,7 +301,7 @@ func TestKafkaRebalanceDuringFanout(t *testing.T) {
 	broker := startBroker(t, "127.0.0.1:0")
 	f := sharedFanout{broker: broker, url: pgtest.Schema(t), clock: newFakeClock(t0)}
 	instance := func() *testServer {
-		return startServer(t, f.clock, onPostgres(f.url), onKafka(broker.Addrs()), func(c *config) { c.FanoutShards = shards })
+		return startServer(t, f.clock, onPostgres(f.url), onKafka(broker.Addrs()), func(c *Config) { c.FanoutShards = shards })
 	}
 	f.a = instance()
 	f.a.registerMany("reb", users)

@@ -1,4 +1,4 @@
-package main
+package service
 
 import (
 	"context"
@@ -33,7 +33,7 @@ type bus struct {
 	closers    []func()
 }
 
-func openBus(ctx context.Context, cfg config, log *slog.Logger) (*bus, error) {
+func openBus(ctx context.Context, cfg Config, log *slog.Logger) (*bus, error) {
 	wlog := watermillLogger(log)
 	brokers := cfg.KafkaBrokers
 	if brokers == "" {

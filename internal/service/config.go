@@ -1,4 +1,4 @@
-package main
+package service
 
 import (
 	"fmt"
@@ -12,9 +12,9 @@ import (
 	"github.com/flashpromo/flashpromo/domain"
 )
 
-// config is the service's configuration: a flag for each setting, whose
-// FLASHPROMO_* variable applies when the flag is not given.
-type config struct {
+// Config is the service's configuration: a flag for each setting (Flags),
+// whose FLASHPROMO_* variable applies when the flag is not given (ApplyEnv).
+type Config struct {
 	HTTPAddr     string
 	DatabaseURL  string
 	KafkaBrokers string
@@ -24,7 +24,7 @@ type config struct {
 	FanoutShards      int // parts of one promo's fan-out the instances share
 	AdminToken        string
 	MemoryLimit       string // the garbage collector's budget; empty: the container's
-	Auth              authConfig
+	Auth              AuthConfig
 	HoldTTL           time.Duration
 	ReholdCooldown    time.Duration // holdTTLCooldown (the default) follows HoldTTL
 	Timezone          string
@@ -42,8 +42,8 @@ type config struct {
 	tracer pgx.QueryTracer // sees every database query (tests count them)
 }
 
-// authConfig is how users' JWTs are verified (API.md v1.1).
-type authConfig struct {
+// AuthConfig is how users' JWTs are verified (API.md v1.1).
+type AuthConfig struct {
 	JWTSecret, JWKSURL, JWKSFile, Issuer, Audience string
 }
 
@@ -74,20 +74,23 @@ var envOf = map[string]string{
 	"notifications-retention": "FLASHPROMO_NOTIFICATIONS_RETENTION",
 }
 
-func defaultConfig() config {
-	return config{HTTPAddr: ":8080", HoldTTL: time.Minute, ReholdCooldown: holdTTLCooldown, Timezone: "UTC", ReserveRate: 5,
+// DefaultConfig is the configuration of a service given no flag and no
+// variable.
+func DefaultConfig() Config {
+	return Config{HTTPAddr: ":8080", HoldTTL: time.Minute, ReholdCooldown: holdTTLCooldown, Timezone: "UTC", ReserveRate: 5,
 		KafkaEmbeddedAddr: "127.0.0.1:9092", KafkaPartitions: 6, FanoutShards: 12,
 		Rules: domain.DefaultSegmentRules(), Tick: 100 * time.Millisecond,
 		SnapshotInterval: 5 * time.Minute, SnapshotEvents: 100_000, NotificationsRetention: 30 * 24 * time.Hour}
 }
 
-// storeFlags are the flags every command that opens the store takes.
-func (c *config) storeFlags(fs *pflag.FlagSet) {
+// StoreFlags are the flags every command that opens the store takes.
+func (c *Config) StoreFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "Postgres URL; empty for the embedded in-memory store")
 }
 
-func (c *config) flags(fs *pflag.FlagSet) {
-	c.storeFlags(fs)
+// Flags are the flags of every setting, bound to c.
+func (c *Config) Flags(fs *pflag.FlagSet) {
+	c.StoreFlags(fs)
 	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "listen address")
 	fs.StringVar(&c.KafkaBrokers, "kafka-brokers", c.KafkaBrokers, "Kafka brokers, comma separated; embedded for an in-process broker; empty for the in-process bus")
 	fs.StringVar(&c.KafkaEmbeddedAddr, "kafka-embedded-addr", c.KafkaEmbeddedAddr, "address of the embedded Kafka-protocol broker")
@@ -108,9 +111,9 @@ func (c *config) flags(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.NotificationsRetention, "notifications-retention", c.NotificationsRetention, "how long notifications stay in the read models (GET /v1/users/{id}/notifications); at least 48h; 0 keeps them all")
 }
 
-// applyEnv sets each flag not given on the command line from its variable;
+// ApplyEnv sets each flag not given on the command line from its variable;
 // a malformed variable is an error, never a silent default.
-func applyEnv(fs *pflag.FlagSet) error {
+func ApplyEnv(fs *pflag.FlagSet) error {
 	var err error
 	fs.VisitAll(func(f *pflag.Flag) {
 		name, ok := envOf[f.Name]
@@ -127,7 +130,7 @@ func applyEnv(fs *pflag.FlagSet) error {
 
 // flags are the settings of users' JWTs; secrets are better given by
 // their variables than on a command line, where ps shows them.
-func (a *authConfig) flags(fs *pflag.FlagSet) {
+func (a *AuthConfig) flags(fs *pflag.FlagSet) {
 	fs.StringVar(&a.JWTSecret, "jwt-secret", a.JWTSecret, "HS256 secret of users' JWTs (prefer FLASHPROMO_JWT_SECRET)")
 	fs.StringVar(&a.JWKSURL, "jwks-url", a.JWKSURL, "URL of the identity provider's JWK Set (RS256, ES256, EdDSA)")
 	fs.StringVar(&a.JWKSFile, "jwks-file", a.JWKSFile, "file holding a JWK Set, read at start")
@@ -135,7 +138,7 @@ func (a *authConfig) flags(fs *pflag.FlagSet) {
 	fs.StringVar(&a.Audience, "jwt-audience", a.Audience, "required aud of JWTs, when set")
 }
 
-func (c *config) validate() error {
+func (c *Config) validate() error {
 	switch {
 	case c.HoldTTL <= 0:
 		return fmt.Errorf("hold TTL must be positive, got %s", c.HoldTTL)
@@ -166,7 +169,7 @@ func (c *config) validate() error {
 const holdTTLCooldown time.Duration = -1
 
 // cooldown is the rehold cooldown in effect.
-func (c *config) cooldown() time.Duration {
+func (c *Config) cooldown() time.Duration {
 	if c.ReholdCooldown == holdTTLCooldown {
 		return c.HoldTTL
 	}

@@ -1,4 +1,4 @@
-package main
+package service
 
 import (
 	"testing"
@@ -29,12 +29,12 @@ func TestReholdCooldownConfig(t *testing.T) {
 			if c.env != "" {
 				t.Setenv("FLASHPROMO_REHOLD_COOLDOWN", c.env)
 			}
-			cfg := defaultConfig()
+			cfg := DefaultConfig()
 			fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
-			cfg.flags(fs)
+			cfg.Flags(fs)
 			err := fs.Parse(c.args)
 			if err == nil {
-				err = applyEnv(fs)
+				err = ApplyEnv(fs)
 			}
 			if err == nil {
 				err = cfg.validate()

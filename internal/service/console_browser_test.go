@@ -1,4 +1,4 @@
-package main
+package service
 
 // The console (/console/) tested as people use it: a real headless
 // Chromium, driven over the DevTools protocol, signs in, creates a promo
@@ -272,7 +272,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	chromium(t)
 	clock := newFakeClock(time.Now().UTC().Add(-5 * time.Minute).Truncate(time.Second))
 	s := startServer(t, clock)
-	api := &conforming{next: s.svc.handler, seen: map[string]bool{}}
+	api := &conforming{next: s.svc.Handler(), seen: map[string]bool{}}
 	web := httptest.NewServer(api)
 	t.Cleanup(web.Close)
 	t.Cleanup(func() {

@@ -1,4 +1,4 @@
-package main
+package service
 
 // The contract's "Who may call what (v1.1)": every row of the roles table
 // and every refusal of a credential, over HTTP, on memory and Postgres.
@@ -59,7 +59,7 @@ func ctCallersAt(t *testing.T, now time.Time) ctCallers {
 
 // ctAuthServer: ana and bea near TechShop, a live promo of TechShop's with a
 // hold of ana's, on memory or Postgres.
-func ctAuthServer(t *testing.T, configure ...func(*config)) (*ctAPI, string) {
+func ctAuthServer(t *testing.T, configure ...func(*Config)) (*ctAPI, string) {
 	a := ctStart(t, configure...)
 	a.register("ana", 72*time.Hour, near)
 	a.register("bea", 72*time.Hour, near)
@@ -225,7 +225,7 @@ func TestContractStoreManagesItsOwn(t *testing.T) {
 // TestContractBadCredentials: every kind of bad credential is 401 with
 // WWW-Authenticate, before the body is read, and changes nothing.
 func TestContractBadCredentials(t *testing.T) {
-	a, _ := ctAuthServer(t, func(c *config) { c.Auth.Issuer, c.Auth.Audience = "https://idp.example", "flashpromo" })
+	a, _ := ctAuthServer(t, func(c *Config) { c.Auth.Issuer, c.Auth.Audience = "https://idp.example", "flashpromo" })
 	now := a.now()
 	good := func(sub string) jwt.MapClaims {
 		c := ctClaims(sub, now)

@@ -1,4 +1,4 @@
-package main
+package service
 
 import (
 	"fmt"
@@ -22,7 +22,7 @@ func TestContractSegmentsMoveWithTime(t *testing.T) {
 		{"configured rules", domain.SegmentRules{NewUserDays: 7, FrequentMinPurchases: 2, FrequentWindowDays: 10}, 7, 10, 2},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			a := ctStart(t, func(cfg *config) { cfg.Rules = c.rules })
+			a := ctStart(t, func(cfg *Config) { cfg.Rules = c.rules })
 			newDays := time.Duration(c.newDays) * day
 			win := time.Duration(c.win) * day
 			a.register("fresh", newDays-time.Minute, near)
@@ -87,7 +87,7 @@ func TestContractRadius(t *testing.T) {
 // TestContractHoldTTLIsConfigured: expires_at = now + FLASHPROMO_HOLD_TTL,
 // and the hold lasts exactly that long.
 func TestContractHoldTTLIsConfigured(t *testing.T) {
-	a := ctStart(t, func(c *config) { c.HoldTTL = 5 * time.Minute })
+	a := ctStart(t, func(c *Config) { c.HoldTTL = 5 * time.Minute })
 	a.register("ana", 72*time.Hour, near)
 	a.activePromo("p", "p", 1)
 	r := a.expect(http.StatusCreated, "POST", "/v1/promos/p/reservations", map[string]any{"user_id": "ana"}, ctAdmin)

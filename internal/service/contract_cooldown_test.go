@@ -1,4 +1,4 @@
-package main
+package service
 
 import (
 	"net/http"
@@ -11,16 +11,16 @@ import (
 // ctEachStore runs f on the embedded store and on Postgres. start begins a
 // service at clock; on Postgres every start is on the same schema, so a
 // second start is a restart (or a second instance).
-func ctEachStore(t *testing.T, f func(t *testing.T, start func(clock *fakeClock, configure ...func(*config)) *ctAPI)) {
+func ctEachStore(t *testing.T, f func(t *testing.T, start func(clock *fakeClock, configure ...func(*Config)) *ctAPI)) {
 	t.Run("memory", func(t *testing.T) {
-		f(t, func(clock *fakeClock, configure ...func(*config)) *ctAPI {
+		f(t, func(clock *fakeClock, configure ...func(*Config)) *ctAPI {
 			return &ctAPI{t: t, s: startServer(t, clock, configure...)}
 		})
 	})
 	t.Run("postgres", func(t *testing.T) {
 		url := pgtest.Schema(t)
-		f(t, func(clock *fakeClock, configure ...func(*config)) *ctAPI {
-			return &ctAPI{t: t, s: startServer(t, clock, append([]func(*config){onPostgres(url)}, configure...)...)}
+		f(t, func(clock *fakeClock, configure ...func(*Config)) *ctAPI {
+			return &ctAPI{t: t, s: startServer(t, clock, append([]func(*Config){onPostgres(url)}, configure...)...)}
 		})
 	})
 }
@@ -57,7 +57,7 @@ func (a *ctAPI) holds(promo, user string) string {
 // from holding that promo again for the cooldown (default the hold TTL);
 // others hold the unit at once, and a release or a purchase starts none.
 func TestContractReholdCooldown(t *testing.T) {
-	ctEachStore(t, func(t *testing.T, start func(*fakeClock, ...func(*config)) *ctAPI) {
+	ctEachStore(t, func(t *testing.T, start func(*fakeClock, ...func(*Config)) *ctAPI) {
 		a := start(newFakeClock(t0))
 		for _, u := range []string{"ana", "bea"} {
 			a.register(u, 72*time.Hour, near)
@@ -95,7 +95,7 @@ func TestContractReholdCooldownConfigured(t *testing.T) {
 		cooldown time.Duration
 	}{{"10s", 10 * time.Second}, {"off", 0}} {
 		t.Run(c.name, func(t *testing.T) {
-			a := ctStart(t, func(cfg *config) { cfg.HoldTTL, cfg.ReholdCooldown = 30*time.Second, c.cooldown })
+			a := ctStart(t, func(cfg *Config) { cfg.HoldTTL, cfg.ReholdCooldown = 30*time.Second, c.cooldown })
 			a.register("ana", 72*time.Hour, near)
 			a.untilKnown("ana")
 			a.activePromo("p", "audifonos-xyz", 1)

@@ -1,4 +1,4 @@
-package main
+package service
 
 import (
 	"fmt"
@@ -30,7 +30,7 @@ func TestContractOneNotificationADay(t *testing.T) {
 			[]step{{time.Minute, 1}, {2*time.Hour + 30*time.Minute, 1}, {8*time.Hour + 30*time.Minute, 2}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			a := ctStart(t, func(cfg *config) { cfg.Timezone = c.zone })
+			a := ctStart(t, func(cfg *Config) { cfg.Timezone = c.zone })
 			zone, err := time.LoadLocation(c.zone)
 			if err != nil {
 				t.Fatal(err)

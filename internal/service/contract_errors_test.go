@@ -1,4 +1,4 @@
-package main
+package service
 
 import (
 	"encoding/json"
@@ -491,7 +491,7 @@ func TestContractConcurrentCreatesOfOneSlot(t *testing.T) {
 // attempts took and never need the machine to be fast.
 func TestContractRateLimit(t *testing.T) {
 	const rate, tries = 2, 5
-	a := ctStart(t, func(c *config) { c.ReserveRate = rate })
+	a := ctStart(t, func(c *Config) { c.ReserveRate = rate })
 	a.register("eager", 72*time.Hour, near)
 	a.register("calm", 72*time.Hour, near)
 	a.activePromo("hot", "hot", 10)

@@ -1,4 +1,4 @@
-package main
+package service
 
 // Helpers of the contract tests (contract_*_test.go): a client that speaks
 // API.md over HTTP and checks, on every reply, what the contract says of
@@ -38,7 +38,7 @@ type ctAPI struct {
 }
 
 // ctStart starts a service at t0 on the embedded store.
-func ctStart(t *testing.T, configure ...func(*config)) *ctAPI {
+func ctStart(t *testing.T, configure ...func(*Config)) *ctAPI {
 	t.Helper()
 	return &ctAPI{t: t, s: startServer(t, newFakeClock(t0), configure...)}
 }

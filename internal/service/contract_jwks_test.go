@@ -1,4 +1,4 @@
-package main
+package service
 
 import (
 	"crypto"
@@ -112,7 +112,7 @@ func TestContractJWKS(t *testing.T) {
 	keys.publish(jwksOf(t, rsaKey, ecKey, edKey))
 	srv := httptest.NewServer(keys)
 	t.Cleanup(srv.Close)
-	a, _ := ctAuthServer(t, func(c *config) { c.Auth.JWTSecret, c.Auth.JWKSURL = "", srv.URL })
+	a, _ := ctAuthServer(t, func(c *Config) { c.Auth.JWTSecret, c.Auth.JWKSURL = "", srv.URL })
 	now := a.now()
 
 	for _, k := range []idpKey{rsaKey, ecKey, edKey} {
@@ -140,7 +140,7 @@ func TestContractJWKS(t *testing.T) {
 	// the set again, without a restart. Nothing asked for a new kid since the
 	// refused one above, whose fetch is the one a minute allows, so this
 	// test runs on a limiter of its own: a server started now.
-	b, _ := ctAuthServer(t, func(c *config) { c.Auth.JWTSecret, c.Auth.JWKSURL = "", srv.URL })
+	b, _ := ctAuthServer(t, func(c *Config) { c.Auth.JWTSecret, c.Auth.JWKSURL = "", srv.URL })
 	keys.publish(jwksOf(t, rsaKey, rotated))
 	before := keys.fetches.Load()
 	b.expect(http.StatusOK, "GET", "/v1/users/ana", nil, rotated.sign(t, ctClaims("ana", now)))
@@ -173,7 +173,7 @@ func TestContractJWKSFile(t *testing.T) {
 	if err := os.WriteFile(file, jwksOf(t, ecKey), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	a, _ := ctAuthServer(t, func(c *config) { c.Auth.JWKSFile = file })
+	a, _ := ctAuthServer(t, func(c *Config) { c.Auth.JWKSFile = file })
 	a.expect(http.StatusOK, "GET", "/v1/users/ana", nil, ecKey.sign(t, ctClaims("ana", a.now())))
 	a.expect(http.StatusOK, "GET", "/v1/users/ana", nil, ctSign(t, ctClaims("ana", a.now()))) // the secret still works beside it
 	a.refuse(http.StatusForbidden, "forbidden", "GET", "/v1/users/bea", nil, ecKey.sign(t, ctClaims("ana", a.now())))

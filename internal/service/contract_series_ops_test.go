@@ -1,4 +1,4 @@
-package main
+package service
 
 import (
 	"fmt"
@@ -15,7 +15,7 @@ import (
 // date that overlaps, and writes nothing; the series' windows guard against
 // later promos the same way.
 func TestContractSeriesConflicts(t *testing.T) {
-	ctEachStore(t, func(t *testing.T, start func(*fakeClock, ...func(*config)) *ctAPI) {
+	ctEachStore(t, func(t *testing.T, start func(*fakeClock, ...func(*Config)) *ctAPI) {
 		a := start(newFakeClock(t0))
 		// 18:30-20:00 on 30 November and 2 December in Mexico City.
 		a.createPromo("in-the-way", promoBody(time.Date(2026, 12, 1, 0, 30, 0, 0, time.UTC), time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC), 1))
@@ -98,7 +98,7 @@ func TestSeriesRacesAcrossInstances(t *testing.T) {
 // occurrence now (its holds can no longer be bought), cancels those to
 // come, leaves the ended ones, and frees their windows.
 func TestContractSeriesCancel(t *testing.T) {
-	ctEachStore(t, func(t *testing.T, start func(*fakeClock, ...func(*config)) *ctAPI) {
+	ctEachStore(t, func(t *testing.T, start func(*fakeClock, ...func(*Config)) *ctAPI) {
 		a := start(newFakeClock(t0))
 		a.register("ana", 72*time.Hour, near)
 		a.untilKnown("ana")
@@ -142,8 +142,8 @@ func TestContractSeriesCancel(t *testing.T) {
 // promos, notifies each user at most once a calendar day, and an
 // occurrence's notification says it is today's window.
 func TestContractSeriesOnceADay(t *testing.T) {
-	ctEachStore(t, func(t *testing.T, start func(*fakeClock, ...func(*config)) *ctAPI) {
-		a := start(newFakeClock(t0), func(c *config) { c.Timezone = "America/Mexico_City" })
+	ctEachStore(t, func(t *testing.T, start func(*fakeClock, ...func(*Config)) *ctAPI) {
+		a := start(newFakeClock(t0), func(c *Config) { c.Timezone = "America/Mexico_City" })
 		a.register("ana", 72*time.Hour, near)
 		a.register("beto", 72*time.Hour, near)
 		a.untilKnown("ana", "beto")

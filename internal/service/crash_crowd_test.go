@@ -1,4 +1,4 @@
-package main
+package service
 
 import (
 	"context"
@@ -25,7 +25,7 @@ func TestCrashDuringFlashCrowd(t *testing.T) {
 	}
 	const users, stock, ttl = 2000, 500, 8 * time.Second
 	bin := filepath.Join(t.TempDir(), "flashpromo")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/flashpromo/flashpromo/cmd/flashpromo").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	dbURL, addr := pgtest.Schema(t), freeAddr(t)

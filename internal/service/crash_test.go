@@ -1,4 +1,4 @@
-package main
+package service
 
 import (
 	"context"
@@ -31,7 +31,7 @@ func TestCrashDuringFanout(t *testing.T) {
 		t.Skip("set FLASHPROMO_CRASH_USERS (e.g. 100000) to run the crash test")
 	}
 	bin := filepath.Join(t.TempDir(), "flashpromo")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/flashpromo/flashpromo/cmd/flashpromo").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	broker := startBroker(t, "127.0.0.1:0")

@@ -1,4 +1,4 @@
-package main
+package service
 
 import (
 	"bytes"
@@ -95,26 +95,26 @@ func FuzzAuthorization(f *testing.F) {
 }
 
 // fuzzService is the service on the embedded store, its clock at t0.
-func fuzzService(f *testing.F) *service {
+func fuzzService(f *testing.F) *Service {
 	clock := newFakeClock(t0)
-	cfg := defaultConfig()
+	cfg := DefaultConfig()
 	cfg.AdminToken, cfg.Auth.JWTSecret, cfg.Tick = testToken, testSecret, time.Hour
-	svc, err := newService(context.Background(), cfg, clock, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	svc, err := New(context.Background(), cfg, clock, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Cleanup(svc.close)
+	f.Cleanup(svc.Close)
 	ctx, cancel := context.WithCancel(context.Background())
 	f.Cleanup(cancel)
 	ready := make(chan struct{})
-	go svc.run(ctx, func() { close(ready) }) //nolint:errcheck // ends with the fuzz run
+	go svc.Run(ctx, func() { close(ready) }) //nolint:errcheck // ends with the fuzz run
 	<-ready
 	return svc
 }
 
 // fuzzRequest sends one request: never a 5xx, and a refused request
 // leaves the log as it was.
-func fuzzRequest(t *testing.T, svc *service, method, path, authorization string, body []byte) int {
+func fuzzRequest(t *testing.T, svc *Service, method, path, authorization string, body []byte) int {
 	before, err := svc.store.Head(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -122,7 +122,7 @@ func fuzzRequest(t *testing.T, svc *service, method, path, authorization string,
 	req := httptest.NewRequest(method, path, bytes.NewReader(body))
 	req.Header.Set("Authorization", authorization)
 	rec := httptest.NewRecorder()
-	svc.handler.ServeHTTP(rec, req)
+	svc.Handler().ServeHTTP(rec, req)
 	if rec.Code >= 500 {
 		t.Fatalf("%s %s %q: %d %s", method, path, body, rec.Code, rec.Body)
 	}

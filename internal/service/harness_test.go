@@ -1,4 +1,4 @@
-package main
+package service
 
 import (
 	"bytes"
@@ -48,7 +48,7 @@ type testServer struct {
 	t     testing.TB
 	URL   string
 	clock *fakeClock
-	svc   *service
+	svc   *Service
 	stop  func()
 }
 
@@ -57,9 +57,9 @@ var t0 = time.Date(2026, 11, 27, 22, 0, 0, 0, time.UTC)
 
 // startServer runs the service on the embedded store unless configure sets
 // a database URL.
-func startServer(t testing.TB, clock *fakeClock, configure ...func(*config)) *testServer {
+func startServer(t testing.TB, clock *fakeClock, configure ...func(*Config)) *testServer {
 	t.Helper()
-	cfg := defaultConfig()
+	cfg := DefaultConfig()
 	cfg.AdminToken = testToken
 	cfg.Auth.JWTSecret = testSecret
 	cfg.Tick = 5 * time.Millisecond
@@ -69,21 +69,21 @@ func startServer(t testing.TB, clock *fakeClock, configure ...func(*config)) *te
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc, err := newService(ctx, cfg, clock, log)
+	svc, err := New(ctx, cfg, clock, log)
 	if err != nil {
 		cancel()
 		t.Fatalf("new service: %v", err)
 	}
 	ready := make(chan struct{})
 	done := make(chan error, 1)
-	go func() { done <- svc.run(ctx, func() { close(ready) }) }()
+	go func() { done <- svc.Run(ctx, func() { close(ready) }) }()
 	select {
 	case <-ready:
 	case err := <-done:
 		cancel()
 		t.Fatalf("service stopped before it was ready: %v", err)
 	}
-	srv := httptest.NewServer(svc.handler)
+	srv := httptest.NewServer(svc.Handler())
 	s := &testServer{t: t, URL: srv.URL, clock: clock, svc: svc}
 	var once sync.Once
 	s.stop = func() {
@@ -93,7 +93,7 @@ func startServer(t testing.TB, clock *fakeClock, configure ...func(*config)) *te
 			if err := <-done; err != nil {
 				t.Errorf("service run: %v", err)
 			}
-			svc.close()
+			svc.Close()
 		})
 	}
 	t.Cleanup(s.stop)

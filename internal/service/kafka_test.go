@@ -1,4 +1,4 @@
-package main
+package service
 
 import (
 	"context"
@@ -26,8 +26,8 @@ import (
 )
 
 // onKafka configures a service on the given brokers.
-func onKafka(brokers []string) func(*config) {
-	return func(c *config) {
+func onKafka(brokers []string) func(*Config) {
+	return func(c *Config) {
 		c.KafkaBrokers = brokers[0]
 		c.KafkaPartitions = 4
 		c.FanoutShards = 8

@@ -1,4 +1,4 @@
-package main
+package service
 
 // Every request and reply of the contract tests is checked against the
 // OpenAPI document (docs/openapi.yaml), so that the document cannot drift
@@ -319,7 +319,7 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	}
 	served := map[string]bool{}
 	param := regexp.MustCompile(`:([a-z_]+)`)
-	for _, r := range s.svc.handler.(*echo.Echo).Routes() {
+	for _, r := range s.svc.Handler().(*echo.Echo).Routes() {
 		path := strings.Replace(param.ReplaceAllString(r.Path, "{$1}"), "/*", "/{profile}", 1)
 		served[r.Method+" "+path] = true
 	}

@@ -1,4 +1,4 @@
-package main
+package service
 
 import (
 	"context"
@@ -16,8 +16,8 @@ import (
 )
 
 // onPostgres configures a service on the given database.
-func onPostgres(url string) func(*config) {
-	return func(c *config) { c.DatabaseURL = url }
+func onPostgres(url string) func(*Config) {
+	return func(c *Config) { c.DatabaseURL = url }
 }
 
 // activePromo creates a promo that is active at the clock's now.
@@ -121,9 +121,9 @@ func (q *queryCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryE
 
 func TestUserPromosAskNothingOfTheDatabase(t *testing.T) {
 	var queries queryCounter
-	s := startServer(t, newFakeClock(t0), onPostgres(pgtest.Schema(t)), func(c *config) { c.tracer = &queries })
+	s := startServer(t, newFakeClock(t0), onPostgres(pgtest.Schema(t)), func(c *Config) { c.tracer = &queries })
 	counted := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.svc.handler.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), inRequest{}, true)))
+		s.svc.Handler().ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), inRequest{}, true)))
 	}))
 	defer counted.Close()
 	s.newUser("ana", near)

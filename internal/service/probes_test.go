@@ -1,4 +1,4 @@
-package main
+package service
 
 import (
 	"context"
@@ -18,28 +18,28 @@ import (
 func TestProbesWhileStarting(t *testing.T) {
 	for _, c := range []struct {
 		name      string
-		configure func(*config)
+		configure func(*Config)
 		database  string
 	}{
-		{"memory", func(*config) {}, "embedded"},
+		{"memory", func(*Config) {}, "embedded"},
 		{"postgres", onPostgres(pgtest.Schema(t)), "up"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			cfg := defaultConfig()
+			cfg := DefaultConfig()
 			cfg.AdminToken = testToken
 			c.configure(&cfg)
-			svc, err := newService(context.Background(), cfg, newFakeClock(t0), slog.New(slog.NewTextHandler(io.Discard, nil)))
+			svc, err := New(context.Background(), cfg, newFakeClock(t0), slog.New(slog.NewTextHandler(io.Discard, nil)))
 			if err != nil {
 				t.Fatal(err)
 			}
-			t.Cleanup(svc.close)
+			t.Cleanup(svc.Close)
 			call := func(path, auth string) (int, map[string]any) {
 				req := httptest.NewRequest("GET", path, nil)
 				if auth != "" {
 					req.Header.Set("Authorization", auth)
 				}
 				rec := httptest.NewRecorder()
-				svc.handler.ServeHTTP(rec, req)
+				svc.Handler().ServeHTTP(rec, req)
 				var body map[string]any
 				_ = json.Unmarshal(rec.Body.Bytes(), &body)
 				return rec.Code, body
@@ -62,7 +62,7 @@ func TestProbesWhileStarting(t *testing.T) {
 
 			ctx, cancel := context.WithCancel(context.Background())
 			ready, done := make(chan struct{}), make(chan error, 1)
-			go func() { done <- svc.run(ctx, func() { close(ready) }) }()
+			go func() { done <- svc.Run(ctx, func() { close(ready) }) }()
 			t.Cleanup(func() { cancel(); <-done })
 			<-ready
 			if code, body := call("/readyz", ""); code != http.StatusOK || body["status"] != "ready" {

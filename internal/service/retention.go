@@ -1,4 +1,4 @@
-package main
+package service
 
 import "time"
 
@@ -7,7 +7,7 @@ import "time"
 // after that.
 const endedPromosRetention = 24 * time.Hour
 
-func (s *service) prune() {
+func (s *Service) prune() {
 	start := time.Now()
 	if notifications, promos := s.read.Prune(); notifications+promos > 0 {
 		s.log.Info("read models pruned", "notifications", notifications, "promos", promos,

@@ -1,4 +1,4 @@
-package main
+package service
 
 import (
 	"context"
@@ -28,10 +28,10 @@ import (
 	"github.com/flashpromo/flashpromo/ports/auth"
 )
 
-// service is the whole server, wired: build it with newService, start its
-// background work with run, serve its handler.
-type service struct {
-	cfg     config
+// Service is the whole server, wired: build it with New, start its
+// background work with Run, serve its Handler, and Close it last.
+type Service struct {
+	cfg     Config
 	app     app.Application
 	store   eventstore.Store
 	bus     *bus
@@ -40,7 +40,7 @@ type service struct {
 	probes  *ports.Probes
 	ops     *metrics.Operations
 	log     *slog.Logger
-	close   func()
+	close   func() // undoes New
 
 	relayMetrics  *metrics.Relay
 	fanoutMetrics *metrics.Fanout
@@ -64,7 +64,10 @@ func openStore(ctx context.Context, url string, tracer pgx.QueryTracer, log *slo
 	return postgres.New(pool), pool.Close, nil
 }
 
-func newService(ctx context.Context, cfg config, clock app.Clock, log *slog.Logger) (_ *service, err error) {
+// New builds every part and connects them: the event store (Postgres,
+// migrated, or in memory), the bus, the read models, the application and
+// the HTTP handler. Nothing runs until Run.
+func New(ctx context.Context, cfg Config, clock app.Clock, log *slog.Logger) (_ *Service, err error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
@@ -126,7 +129,7 @@ func newService(ctx context.Context, cfg config, clock app.Clock, log *slog.Logg
 	handler := ports.NewHTTPHandler(application, ports.HTTPConfig{
 		Verifier: verifier, ReserveRate: cfg.ReserveRate, Registry: registry, Log: log, Probes: probes,
 	})
-	return &service{cfg: cfg, app: application, store: store, bus: b, read: read, handler: handler, log: log,
+	return &Service{cfg: cfg, app: application, store: store, bus: b, read: read, handler: handler, log: log,
 		probes: probes, ops: ops, close: closeAll,
 		relayMetrics: metrics.NewRelay(registry, kafka.Cause), fanoutMetrics: metrics.NewFanout(registry)}, nil
 }
@@ -146,7 +149,7 @@ func databaseProbe(store eventstore.Store) func(context.Context) string {
 }
 
 // newVerifier checks callers' credentials, and says in the log which it accepts.
-func newVerifier(ctx context.Context, cfg config, clock app.Clock, log *slog.Logger) (*auth.Verifier, error) {
+func newVerifier(ctx context.Context, cfg Config, clock app.Clock, log *slog.Logger) (*auth.Verifier, error) {
 	v, err := auth.New(ctx, auth.Config{
 		AdminToken: cfg.AdminToken, JWTSecret: cfg.Auth.JWTSecret, JWKSURL: cfg.Auth.JWKSURL, JWKSFile: cfg.Auth.JWKSFile,
 		Issuer: cfg.Auth.Issuer, Audience: cfg.Auth.Audience, Now: clock.Now,
@@ -158,10 +161,16 @@ func newVerifier(ctx context.Context, cfg config, clock app.Clock, log *slog.Log
 	return v, nil
 }
 
-// run catches the read models up with the log, then keeps them, the
+// Handler serves the API, the probes, the metrics and the console.
+func (s *Service) Handler() http.Handler { return s.handler }
+
+// Close closes the bus, then the store; call it after Run has returned.
+func (s *Service) Close() { s.close() }
+
+// Run catches the read models up with the log, then keeps them, the
 // scheduler and the fan-out going until ctx ends. ready is called once the
 // read models have caught up, so requests are answered from a full model.
-func (s *service) run(ctx context.Context, ready func()) error {
+func (s *Service) Run(ctx context.Context, ready func()) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return ignoreCancel(s.read.Run(ctx)) })
 	caughtUp := make(chan struct{})
@@ -186,7 +195,7 @@ func (s *service) run(ctx context.Context, ready func()) error {
 
 // reportCatchUp logs every so often how far the read models are through
 // the log, until done is closed: a start on a long log says what it does.
-func (s *service) reportCatchUp(ctx context.Context, done <-chan struct{}, every time.Duration) {
+func (s *Service) reportCatchUp(ctx context.Context, done <-chan struct{}, every time.Duration) {
 	start := time.Now()
 	tick := time.NewTicker(every)
 	defer tick.Stop()
@@ -217,7 +226,7 @@ func (s *service) reportCatchUp(ctx context.Context, done <-chan struct{}, every
 
 // keep runs f until ctx ends, and again after it fails: a database or a
 // broker that is away for a while must not stop the instance.
-func (s *service) keep(ctx context.Context, g *errgroup.Group, name string, f func(context.Context) error) {
+func (s *Service) keep(ctx context.Context, g *errgroup.Group, name string, f func(context.Context) error) {
 	g.Go(func() error {
 		for {
 			err := f(ctx)
@@ -236,7 +245,7 @@ func (s *service) keep(ctx context.Context, g *errgroup.Group, name string, f fu
 
 // relay publishes the log to Kafka; on Postgres one instance at a time,
 // fenced by the lease (ADR 0014).
-func (s *service) relay(ctx context.Context) error {
+func (s *Service) relay(ctx context.Context) error {
 	if err := s.bus.ensureTopics(ctx, 10*time.Second); err != nil {
 		return err
 	}
@@ -249,7 +258,7 @@ func (s *service) relay(ctx context.Context) error {
 
 // fanout runs the fan-out's planner and workers until ctx ends, fed as
 // the bus says: Kafka's consumer groups, or the log and a channel.
-func (s *service) fanout(ctx context.Context) error {
+func (s *Service) fanout(ctx context.Context) error {
 	feed, closeFeed, err := s.bus.fanoutFeed(ctx, s.store, s.log)
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package main
+package service
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 	"time"
 )
 
-// TestShutdownFinishesRequestsInFlight cancels serve's context (what SIGTERM
+// TestShutdownFinishesRequestsInFlight cancels Serve's context (what SIGTERM
 // does) while a large batch is being registered: the batch is answered, new
 // connections are refused, and serve returns cleanly.
 func TestShutdownFinishesRequestsInFlight(t *testing.T) {
@@ -23,11 +23,11 @@ func TestShutdownFinishesRequestsInFlight(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	cfg := defaultConfig()
+	cfg := DefaultConfig()
 	cfg.HTTPAddr, cfg.AdminToken = addr, testToken
 	ctx, stop := context.WithCancel(context.Background())
 	served := make(chan error, 1)
-	go func() { served <- serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
+	go func() { served <- Serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
 	base := "http://" + addr
 	eventually(t, "the server is ready", func() bool {
 		r, err := http.Get(base + "/readyz")
