@@ -29,10 +29,10 @@ func BenchmarkUserPromosAuth(b *testing.B) {
 	for i := range batch {
 		batch[i] = map[string]any{"user_id": fmt.Sprintf("u%04d", i), "registered_at": ctTime(t0.Add(-72 * time.Hour)), "location": near}
 	}
-	s.must(http.StatusOK, "POST", "/v1/users/batch", map[string]any{"users": batch}, true)
+	s.expect(http.StatusOK, "POST", "/v1/users/batch", map[string]any{"users": batch}, ctAdmin)
 	for i := range 20 {
 		body := ctProduct(promoBody(t0.Add(-time.Minute), t0.Add(2*time.Hour), 10), fmt.Sprintf("p%02d", i))
-		s.must(http.StatusCreated, "POST", "/v1/promos", body, true)
+		s.expect(http.StatusCreated, "POST", "/v1/promos", body, ctAdmin)
 	}
 	claims := func(i int) jwt.MapClaims { return ctClaims(fmt.Sprintf("u%04d", i), t0) }
 	for _, c := range []struct {

@@ -1,12 +1,10 @@
 package service
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -20,33 +18,6 @@ import (
 	"github.com/flashpromo/flashpromo/internal/pgtest"
 	"github.com/flashpromo/flashpromo/internal/topology"
 )
-
-// metric sums the series of name on the instance's /metrics whose labels
-// include every pair of labels ("cause", "REQUEST_TIMED_OUT", ...).
-func (s *testServer) metric(name string, labels ...string) float64 {
-	s.t.Helper()
-	r, err := http.Get(s.URL + "/metrics")
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer r.Body.Close()
-	var sum float64
-	sc := bufio.NewScanner(r.Body)
-	for sc.Scan() {
-		series, value, ok := strings.Cut(sc.Text(), " ")
-		if !ok || (series != name && !strings.HasPrefix(series, name+"{")) {
-			continue
-		}
-		matches := true
-		for i := 0; i+1 < len(labels); i += 2 {
-			matches = matches && strings.Contains(series, labels[i]+`="`+labels[i+1]+`"`)
-		}
-		if v, err := strconv.ParseFloat(value, 64); err == nil && matches {
-			sum += v
-		}
-	}
-	return sum
-}
 
 // sumOf is a metric summed over instances.
 func sumOf(name string, servers []*testServer, labels ...string) float64 {
@@ -66,8 +37,7 @@ func checkTopics(t *testing.T, f sharedFanout, users int) (eventCopies, delivery
 	f.a.relayDone()
 	logged := f.a.allEvents("")
 	perUser, notes := map[string]int{}, map[string]bool{}
-	for _, e := range logged {
-		ev := e.(map[string]any)
+	for _, ev := range logged {
 		if ev["type"] == "NotificationSent" {
 			data := ev["data"].(map[string]any)
 			perUser[data["user_id"].(string)]++
@@ -91,7 +61,7 @@ func checkTopics(t *testing.T, f sharedFanout, users int) (eventCopies, delivery
 		onTopic[env.ID]++
 	}
 	for _, e := range logged {
-		if id := e.(map[string]any)["id"].(string); onTopic[id] == 0 {
+		if id := e["id"].(string); onTopic[id] == 0 {
 			t.Errorf("event %s of the log is not on %s", id, outbox.EventsTopic)
 		}
 	}
@@ -180,7 +150,7 @@ func TestKafkaBrokerRestartDuringFanout(t *testing.T) {
 	f := newSharedFanoutOn(t, first, "br", users)
 	both := []*testServer{f.a, f.b}
 	f.clock.Advance(time.Minute)
-	eventually(t, "the fan-out has begun", func() bool { return len(f.a.events("type=NotificationSent&limit=1")) > 0 })
+	eventually(t, "the fan-out has begun", func() bool { return len(f.a.allEvents("type=NotificationSent&limit=1")) > 0 })
 	addr := first.Addrs()[0] // a closed cluster answers nothing, its address included
 	first.Close()
 	for i := range 20 { // commands go on while the broker is away
@@ -307,7 +277,7 @@ func TestKafkaRebalanceDuringFanout(t *testing.T) {
 	f.a.registerMany("reb", users)
 	body := promoBody(t0.Add(time.Minute), t0.Add(time.Hour), 100)
 	body["id"] = "p1"
-	f.a.must(http.StatusCreated, "POST", "/v1/promos", body, true)
+	f.a.expect(http.StatusCreated, "POST", "/v1/promos", body, ctAdmin)
 	gate := newCommitGate(broker.Cluster(), 3, 1)
 
 	f.clock.Advance(time.Minute)

@@ -294,7 +294,7 @@ func TestConsoleInABrowser(t *testing.T) {
 		users = append(users, map[string]any{"user_id": fmt.Sprintf("shopper-%02d", i),
 			"registered_at": ctTime(clock.Now().Add(-72 * time.Hour)), "location": loc})
 	}
-	if r := s.call("POST", "/v1/users/batch", map[string]any{"users": users}, true); r.Status != http.StatusOK {
+	if r := s.reply("POST", "/v1/users/batch", map[string]any{"users": users}, ctAdmin); r.Status != http.StatusOK {
 		t.Fatalf("register users: %d %s", r.Status, r.Raw)
 	}
 
@@ -331,7 +331,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	if inv := eval[string](b, `document.getElementById("promo-radius_m").getAttribute("aria-invalid") + " " + document.activeElement.id`); inv != "true promo-radius_m" {
 		t.Errorf("the refused field is not marked and focused: %q", inv)
 	}
-	if r := s.call("GET", "/v1/promos", nil, true); len(ctObjects(t, r.Body["promos"])) != 0 {
+	if r := s.reply("GET", "/v1/promos", nil, ctAdmin); len(ctObjects(t, r.Body["promos"])) != 0 {
 		t.Fatalf("a refused form created a promo: %s", r.Raw)
 	}
 
@@ -349,26 +349,26 @@ func TestConsoleInABrowser(t *testing.T) {
 	// The fan-out counter reaches the number of eligible users.
 	b.waitExactly("#notified .tile-value", fmt.Sprint(eligible))
 	b.waitText("#fanout", fmt.Sprintf("Fan-out: %d notifications sent", eligible))
-	if sent := ctInt(t, ctAt(s.call("GET", "/v1/promos/console-flash", nil, true).Body, "notifications.sent")); sent != eligible {
+	if sent := ctInt(t, ctAt(s.reply("GET", "/v1/promos/console-flash", nil, ctAdmin).Body, "notifications.sent")); sent != eligible {
 		t.Fatalf("the API says %d sent, want %d", sent, eligible)
 	}
 
 	// A hold and a purchase through the API move the stock on the page.
-	r := s.call("POST", "/v1/promos/console-flash/reservations", map[string]any{"user_id": "shopper-00"}, true)
+	r := s.reply("POST", "/v1/promos/console-flash/reservations", map[string]any{"user_id": "shopper-00"}, ctAdmin)
 	if r.Status != http.StatusCreated {
 		t.Fatalf("reserve: %d %s", r.Status, r.Raw)
 	}
 	b.waitExactly("#stock-held .tile-value", "1")
 	b.waitExactly("#stock-available .tile-value", "19")
 	clock.Advance(2 * time.Second)
-	if r := s.call("POST", "/v1/reservations/"+r.Body["id"].(string)+"/purchase", map[string]any{"user_id": "shopper-00"}, true); r.Status != http.StatusOK {
+	if r := s.reply("POST", "/v1/reservations/"+r.Body["id"].(string)+"/purchase", map[string]any{"user_id": "shopper-00"}, ctAdmin); r.Status != http.StatusOK {
 		t.Fatalf("purchase: %d %s", r.Status, r.Raw)
 	}
 	b.waitExactly("#stock-sold .tile-value", "1")
 	b.waitExactly("#stock-held .tile-value", "0")
 	reserve := func(user string) {
 		t.Helper()
-		if r := s.call("POST", "/v1/promos/console-flash/reservations", map[string]any{"user_id": user}, true); r.Status != http.StatusCreated {
+		if r := s.reply("POST", "/v1/promos/console-flash/reservations", map[string]any{"user_id": user}, ctAdmin); r.Status != http.StatusCreated {
 			t.Fatalf("reserve: %d %s", r.Status, r.Raw)
 		}
 	}
@@ -404,7 +404,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	b.waitText(`#proj-list tr[data-projection="promos"] .badge`, "live")
 	b.waitText(`#proj-list tr[data-projection="promos"]`, "100%")
 	b.shot("projections")
-	if st := s.call("GET", "/v1/promos/console-flash", nil, true); ctInt(t, ctAt(st.Body, "stock.sold")) != 1 {
+	if st := s.reply("GET", "/v1/promos/console-flash", nil, ctAdmin); ctInt(t, ctAt(st.Body, "stock.sold")) != 1 {
 		t.Fatalf("after the rebuild: %s", st.Raw)
 	}
 
@@ -424,7 +424,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	b.waitFor("dialog.envelope", "the dialog closed", func(string) bool { return !eval[bool](b, `document.querySelector("dialog.envelope").open`) })
 
 	// By stream, in a position range.
-	stream := s.call("GET", "/v1/events?stream=promo-console-flash", nil, true)
+	stream := s.reply("GET", "/v1/events?stream=promo-console-flash", nil, ctAdmin)
 	evs := ctObjects(t, stream.Body["events"])
 	if len(evs) < 5 {
 		t.Fatalf("the promo's stream: %s", stream.Raw)
@@ -472,7 +472,7 @@ func TestConsoleInABrowser(t *testing.T) {
 		chromedp.Click(chromedp.ID("ev-follow")))
 	b.waitText("#ev-list", "shopper-14")
 	late := map[string]any{"registered_at": ctTime(clock.Now().Add(-time.Hour))}
-	if r := s.call("PUT", "/v1/users/late-comer", late, true); r.Status != http.StatusOK {
+	if r := s.reply("PUT", "/v1/users/late-comer", late, ctAdmin); r.Status != http.StatusOK {
 		t.Fatalf("register: %d %s", r.Status, r.Raw)
 	}
 	b.waitText("#ev-status", "Following")
@@ -554,7 +554,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	}
 	b.do(chromedp.KeyEvent(kb.Enter))
 	b.waitText("#main h1", "cancelled")
-	if st := s.call("GET", "/v1/promos/console-flash", nil, true); st.Body["status"] != "cancelled" {
+	if st := s.reply("GET", "/v1/promos/console-flash", nil, ctAdmin); st.Body["status"] != "cancelled" {
 		t.Fatalf("after cancel: %s", st.Raw)
 	}
 }

@@ -12,28 +12,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-
-	"github.com/flashpromo/flashpromo/internal/pgtest"
 )
-
-// ctSign signs claims with the test secret (HS256).
-func ctSign(t testing.TB, claims jwt.MapClaims) string {
-	t.Helper()
-	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte(testSecret))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return "Bearer " + tok
-}
-
-// ctClaims are valid claims for sub at now, with the given roles.
-func ctClaims(sub string, now time.Time, roles ...string) jwt.MapClaims {
-	c := jwt.MapClaims{"sub": sub, "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()}
-	if len(roles) > 0 {
-		c["roles"] = roles
-	}
-	return c
-}
 
 // ctCallers are one credential of each kind the table names.
 type ctCallers map[string]string
@@ -59,8 +38,12 @@ func ctCallersAt(t *testing.T, now time.Time) ctCallers {
 
 // ctAuthServer: ana and bea near TechShop, a live promo of TechShop's with a
 // hold of ana's, on memory or Postgres.
-func ctAuthServer(t *testing.T, configure ...func(*Config)) (*ctAPI, string) {
-	a := ctStart(t, configure...)
+func ctAuthServer(t *testing.T, configure ...func(*Config)) (*testServer, string) {
+	return ctAuthSetup(ctStart(t, configure...))
+}
+
+// ctAuthSetup sets a started server up as ctAuthServer does.
+func ctAuthSetup(a *testServer) (*testServer, string) {
 	a.register("ana", 72*time.Hour, near)
 	a.register("bea", 72*time.Hour, near)
 	a.activePromo("live", "audifonos-xyz", 5)
@@ -69,11 +52,10 @@ func ctAuthServer(t *testing.T, configure ...func(*Config)) (*ctAPI, string) {
 	return a, r.Body["id"].(string)
 }
 
-// onEachStore runs f on a server on memory and one on Postgres.
-func onEachStore(t *testing.T, f func(t *testing.T, a *ctAPI, hold string)) {
-	t.Run("memory", func(t *testing.T) { a, hold := ctAuthServer(t); f(t, a, hold) })
-	t.Run("postgres", func(t *testing.T) {
-		a, hold := ctAuthServer(t, onPostgres(pgtest.Schema(t)))
+// onEachStore runs f on ctAuthServer's setup, on memory and on Postgres.
+func onEachStore(t *testing.T, f func(t *testing.T, a *testServer, hold string)) {
+	ctEachStore(t, func(t *testing.T, start func(*fakeClock, ...func(*Config)) *testServer) {
+		a, hold := ctAuthSetup(start(newFakeClock(t0)))
 		f(t, a, hold)
 	})
 }
@@ -82,7 +64,7 @@ func onEachStore(t *testing.T, f func(t *testing.T, a *ctAPI, hold string)) {
 // kind: the callers the table allows get past the check (any status but
 // 401 and 403 forbidden), the others get 403 forbidden and change nothing.
 func TestContractRolesTable(t *testing.T) {
-	onEachStore(t, func(t *testing.T, a *ctAPI, hold string) {
+	onEachStore(t, func(t *testing.T, a *testServer, hold string) {
 		callers := ctCallersAt(t, a.now())
 		var (
 			operators   = []string{"admin JWT", "admin token"}
@@ -143,7 +125,7 @@ func TestContractRolesTable(t *testing.T) {
 // its sub; a user_id, when given, must be its own; another user's
 // reservation is 403 forbidden to read and 403 not_owner to buy or release.
 func TestContractClientActsAsItself(t *testing.T) {
-	onEachStore(t, func(t *testing.T, a *ctAPI, hold string) {
+	onEachStore(t, func(t *testing.T, a *testServer, hold string) {
 		c := ctCallersAt(t, a.now())
 		ana, bea := c["client ana"], c["client bea"]
 
@@ -183,7 +165,7 @@ func TestContractClientActsAsItself(t *testing.T) {
 // TestContractStoreManagesItsOwn: a store token creates, lists and cancels
 // the promos of its own store only.
 func TestContractStoreManagesItsOwn(t *testing.T) {
-	onEachStore(t, func(t *testing.T, a *ctAPI, _ string) {
+	onEachStore(t, func(t *testing.T, a *testServer, _ string) {
 		c := ctCallersAt(t, a.now())
 		own, other := c["store techshop"], c["store elsewhere"]
 		body := ctProduct(promoBody(a.now().Add(time.Hour), a.now().Add(2*time.Hour), 3), "cargador")
@@ -307,16 +289,17 @@ func TestContractRequestID(t *testing.T) {
 		{"<script>", ""},
 		{strings.Repeat("x", 200), ""},
 	} {
-		req := map[string]string{"Authorization": bea}
+		var header []string
 		if c.given != "" {
-			req["X-Request-Id"] = c.given
+			header = []string{"X-Request-Id", c.given}
 		}
-		r := a.s.send("PUT", "/v1/users/bea/location", []map[string]any{far, near}[i%2], req) // a move each time
+		r, err := a.raw("PUT", "/v1/users/bea/location", []map[string]any{far, near}[i%2], bea, header...) // a move each time
+		r = a.check("PUT", "/v1/users/bea/location", r, err)
 		got := r.Header.Get("X-Request-Id")
 		if r.Status != http.StatusOK || got == "" || c.want != "" && got != c.want || c.want == "" && got == c.given {
 			t.Errorf("X-Request-Id %q: %d, echoed %q, want %q (or a new one)", c.given, r.Status, got, c.want)
 		}
-		moved := a.events("&stream=user-bea")
+		moved := a.allEvents("stream=user-bea")
 		if m := ctObject(t, moved[len(moved)-1]["metadata"]); m["request_id"] != got {
 			t.Errorf("X-Request-Id %q: the event records %v, the reply says %q", c.given, m["request_id"], got)
 		}

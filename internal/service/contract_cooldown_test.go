@@ -8,31 +8,14 @@ import (
 	"github.com/flashpromo/flashpromo/internal/pgtest"
 )
 
-// ctEachStore runs f on the embedded store and on Postgres. start begins a
-// service at clock; on Postgres every start is on the same schema, so a
-// second start is a restart (or a second instance).
-func ctEachStore(t *testing.T, f func(t *testing.T, start func(clock *fakeClock, configure ...func(*Config)) *ctAPI)) {
-	t.Run("memory", func(t *testing.T) {
-		f(t, func(clock *fakeClock, configure ...func(*Config)) *ctAPI {
-			return &ctAPI{t: t, s: startServer(t, clock, configure...)}
-		})
-	})
-	t.Run("postgres", func(t *testing.T) {
-		url := pgtest.Schema(t)
-		f(t, func(clock *fakeClock, configure ...func(*Config)) *ctAPI {
-			return &ctAPI{t: t, s: startServer(t, clock, append([]func(*Config){onPostgres(url)}, configure...)...)}
-		})
-	})
-}
-
 // reserveAs is a reservation by an admin acting for user.
-func (a *ctAPI) reserveAs(promo, user string) response {
+func (a *testServer) reserveAs(promo, user string) response {
 	a.t.Helper()
 	return a.send("POST", "/v1/promos/"+promo+"/reservations", map[string]any{"user_id": user}, ctAdmin)
 }
 
 // cooling requires 409 hold_cooldown with Retry-After retry seconds.
-func (a *ctAPI) cooling(promo, user, retry string) {
+func (a *testServer) cooling(promo, user, retry string) {
 	a.t.Helper()
 	r := a.reserveAs(promo, user)
 	if r.Status != http.StatusConflict || r.code() != "hold_cooldown" {
@@ -44,7 +27,7 @@ func (a *ctAPI) cooling(promo, user, retry string) {
 }
 
 // holds requires a new hold (201) and returns its id.
-func (a *ctAPI) holds(promo, user string) string {
+func (a *testServer) holds(promo, user string) string {
 	a.t.Helper()
 	r := a.reserveAs(promo, user)
 	if r.Status != http.StatusCreated {
@@ -57,7 +40,7 @@ func (a *ctAPI) holds(promo, user string) string {
 // from holding that promo again for the cooldown (default the hold TTL);
 // others hold the unit at once, and a release or a purchase starts none.
 func TestContractReholdCooldown(t *testing.T) {
-	ctEachStore(t, func(t *testing.T, start func(*fakeClock, ...func(*Config)) *ctAPI) {
+	ctEachStore(t, func(t *testing.T, start func(*fakeClock, ...func(*Config)) *testServer) {
 		a := start(newFakeClock(t0))
 		for _, u := range []string{"ana", "bea"} {
 			a.register(u, 72*time.Hour, near)
@@ -116,8 +99,8 @@ func TestContractReholdCooldownConfigured(t *testing.T) {
 func TestContractReholdCooldownFromTheLog(t *testing.T) {
 	url := pgtest.Schema(t)
 	clock := newFakeClock(t0)
-	a := &ctAPI{t: t, s: startServer(t, clock, onPostgres(url))}
-	b := &ctAPI{t: t, s: startServer(t, clock, onPostgres(url))}
+	a := startServer(t, clock, onPostgres(url))
+	b := startServer(t, clock, onPostgres(url))
 	a.register("ana", 72*time.Hour, near)
 	a.untilKnown("ana")
 	a.activePromo("p", "audifonos-xyz", 1)
@@ -126,10 +109,10 @@ func TestContractReholdCooldownFromTheLog(t *testing.T) {
 	a.untilEvent("ReservationExpired", "reservation_id", res)
 	b.untilKnown("ana")
 	b.cooling("p", "ana", "40")
-	a.s.stop()
-	b.s.stop()
+	a.stop()
+	b.stop()
 
-	c := &ctAPI{t: t, s: startServer(t, clock, onPostgres(url))}
+	c := startServer(t, clock, onPostgres(url))
 	c.unchanged("a refusal after the restart", func() { c.cooling("p", "ana", "40") })
 	clock.Advance(40 * time.Second)
 	c.holds("p", "ana")
@@ -137,7 +120,7 @@ func TestContractReholdCooldownFromTheLog(t *testing.T) {
 
 // untilKnown waits until the read models know each user: the command's
 // wait for them is bounded, and a loaded machine may take longer.
-func (a *ctAPI) untilKnown(users ...string) {
+func (a *testServer) untilKnown(users ...string) {
 	a.t.Helper()
 	for _, u := range users {
 		eventually(a.t, "the read models know "+u, func() bool {

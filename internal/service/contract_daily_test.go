@@ -68,7 +68,7 @@ func TestContractOneNotificationADay(t *testing.T) {
 			// Every NotificationSent is of its zone's day, and no user has
 			// two on one day.
 			seen := map[string]bool{}
-			for _, e := range a.events("&type=NotificationSent") {
+			for _, e := range a.allEvents("type=NotificationSent") {
 				d := ctObject(t, e["data"])
 				user, day := d["user_id"].(string), d["day"].(string)
 				if want := ctParseTime(t, e["occurred_at"]).In(zone).Format(time.DateOnly); day != want {
@@ -135,7 +135,7 @@ func TestContractTwoPromosAtOnce(t *testing.T) {
 			t.Errorf("u%02d has %d notifications, want 1", i, n)
 		}
 	}
-	if n := len(a.events("&type=NotificationSent")); n != crowd {
+	if n := len(a.allEvents("type=NotificationSent")); n != crowd {
 		t.Errorf("the log holds %d NotificationSent, want %d", n, crowd)
 	}
 }

@@ -21,7 +21,7 @@ type ctErrCase struct {
 }
 
 // ctRefuseAll runs every case as a subtest and checks the log is unchanged.
-func ctRefuseAll(t *testing.T, a *ctAPI, cases []ctErrCase) {
+func ctRefuseAll(t *testing.T, a *testServer, cases []ctErrCase) {
 	t.Helper()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -53,7 +53,7 @@ func ctHuge(v map[string]any) string {
 }
 
 // ctErrorServer has users, an active promo whose fan-out is over, and a hold.
-func ctErrorServer(t *testing.T) (*ctAPI, string) {
+func ctErrorServer(t *testing.T) (*testServer, string) {
 	a := ctStart(t)
 	a.register("ana", 72*time.Hour, near)
 	a.register("bea", 72*time.Hour, near)
@@ -343,7 +343,7 @@ func TestContractAdminToken(t *testing.T) {
 	})
 	t.Run("since v1.1 the user endpoints need a credential too", func(t *testing.T) {
 		a := a.with(t)
-		ana := clientToken(t, "ana", a.now())
+		ana := a.as("ana")
 		for _, e := range []struct {
 			method, path string
 			body         any
@@ -528,7 +528,7 @@ func TestContractRateLimit(t *testing.T) {
 		t.Errorf("another user: %d %s, want 201", r.Status, r.Raw)
 	}
 	placed := 0
-	for _, e := range a.events("&type=ReservationPlaced") {
+	for _, e := range a.allEvents("type=ReservationPlaced") {
 		if ctAt(e, "data.user_id") == "eager" {
 			placed++
 		}

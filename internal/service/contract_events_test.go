@@ -28,7 +28,7 @@ var ctEventData = map[string][]string{
 }
 
 // ctEventfulServer produces every event type of API.md.
-func ctEventfulServer(t *testing.T) *ctAPI {
+func ctEventfulServer(t *testing.T) *testServer {
 	a := ctStart(t)
 	a.register("ana", 72*time.Hour, near)
 	a.register("bea", 72*time.Hour, nil)
@@ -56,7 +56,7 @@ func ctEventfulServer(t *testing.T) *ctAPI {
 
 func TestContractEventLog(t *testing.T) {
 	a := ctEventfulServer(t)
-	all := a.events("")
+	all := a.allEvents("")
 
 	t.Run("paging with after=next_after gives every event once, in order", func(t *testing.T) {
 		a := a.with(t)
@@ -213,10 +213,10 @@ func TestContractEventLog(t *testing.T) {
 			}
 		}
 		for _, c := range []struct{ query, stream, typ string }{
-			{"&stream=" + stream, stream, ""},
-			{"&type=ReservationPlaced", "", "ReservationPlaced"},
-			{"&type=NotificationSent", "", "NotificationSent"},
-			{"&stream=" + stream + "&type=PurchaseCompleted", stream, "PurchaseCompleted"},
+			{"stream=" + stream, stream, ""},
+			{"type=ReservationPlaced", "", "ReservationPlaced"},
+			{"type=NotificationSent", "", "NotificationSent"},
+			{"stream=" + stream + "&type=PurchaseCompleted", stream, "PurchaseCompleted"},
 		} {
 			var want []map[string]any
 			for _, e := range all {
@@ -224,7 +224,7 @@ func TestContractEventLog(t *testing.T) {
 					want = append(want, e)
 				}
 			}
-			got := a.events(c.query)
+			got := a.allEvents(c.query)
 			if len(want) == 0 || ctJSON(map[string]any{"e": got}, "") != ctJSON(map[string]any{"e": want}, "") {
 				t.Errorf("%s: %d events, want %d", c.query, len(got), len(want))
 			}
@@ -232,7 +232,7 @@ func TestContractEventLog(t *testing.T) {
 			var paged []map[string]any
 			after := 0
 			for {
-				r := a.expect(http.StatusOK, "GET", fmt.Sprintf("/v1/events?limit=1&after=%d%s", after, c.query), nil, ctAdmin)
+				r := a.expect(http.StatusOK, "GET", fmt.Sprintf("/v1/events?limit=1&after=%d&%s", after, c.query), nil, ctAdmin)
 				page := ctObjects(t, r.Body["events"])
 				if len(page) == 0 {
 					break
@@ -244,7 +244,7 @@ func TestContractEventLog(t *testing.T) {
 				t.Errorf("%s paged one by one: %d events, want %d", c.query, len(paged), len(want))
 			}
 		}
-		if got := a.events("&stream=no-such-stream"); len(got) != 0 {
+		if got := a.allEvents("stream=no-such-stream"); len(got) != 0 {
 			t.Errorf("unknown stream: %d events", len(got))
 		}
 	})
@@ -252,12 +252,12 @@ func TestContractEventLog(t *testing.T) {
 
 func TestContractProjections(t *testing.T) {
 	a := ctEventfulServer(t)
-	head := ctInt(t, a.events("")[len(a.events(""))-1]["position"])
+	head := ctInt(t, a.allEvents("")[len(a.allEvents(""))-1]["position"])
 
-	list := func(a *ctAPI) []map[string]any {
+	list := func(a *testServer) []map[string]any {
 		return ctObjects(a.t, a.expect(http.StatusOK, "GET", "/v1/admin/projections", nil, ctAdmin).Body["projections"])
 	}
-	allLive := func(a *ctAPI) bool {
+	allLive := func(a *testServer) bool {
 		for _, p := range list(a) {
 			if p["status"] != "live" || ctNum(a.t, p["lag"]) != 0 {
 				return false
@@ -284,7 +284,7 @@ func TestContractProjections(t *testing.T) {
 	})
 
 	// What clients read, before and after rebuilds.
-	snapshot := func(a *ctAPI) string {
+	snapshot := func(a *testServer) string {
 		out := map[string]any{}
 		out["promo"] = a.promo("ev")
 		out["cancelled"] = a.promo("ev-cancelled")
@@ -294,7 +294,7 @@ func TestContractProjections(t *testing.T) {
 			out["notes "+u] = a.notes(u)
 			out["sees "+u] = a.visible(u, "")
 		}
-		for _, e := range a.events("&type=ReservationPlaced") {
+		for _, e := range a.allEvents("type=ReservationPlaced") {
 			id := ctAt(e, "data.reservation_id").(string)
 			out["reservation "+id] = a.reservation(id)
 		}

@@ -68,7 +68,7 @@ func TestContractRaceForUnits(t *testing.T) {
 				t.Errorf("held %d + sold %d > total %d", s[1], s[2], s[0])
 			}
 			placed := 0
-			for _, e := range a.events("&type=ReservationPlaced") {
+			for _, e := range a.allEvents("type=ReservationPlaced") {
 				if ctAt(e, "data.promo_id") == id {
 					placed++
 				}

@@ -7,13 +7,6 @@ import (
 	"time"
 )
 
-// ctActivePromo creates a promo for product that is active at the clock's
-// now and ends in two hours.
-func (a *ctAPI) activePromo(id, product string, stock int) {
-	a.t.Helper()
-	a.createPromo(id, ctProduct(promoBody(a.now().Add(-time.Minute), a.now().Add(2*time.Hour), stock), product))
-}
-
 // TestContractReservations walks one promo of two units through holds,
 // purchases, releases and an expiry, checking stock after each step.
 func TestContractReservations(t *testing.T) {
@@ -188,10 +181,10 @@ func TestContractReservations(t *testing.T) {
 }
 
 // ctLastHold is the id of the user's latest ReservationPlaced.
-func ctLastHold(a *ctAPI, user string) string {
+func ctLastHold(a *testServer, user string) string {
 	a.t.Helper()
 	id := ""
-	for _, e := range a.events("&type=ReservationPlaced") {
+	for _, e := range a.allEvents("type=ReservationPlaced") {
 		if d := ctObject(a.t, e["data"]); d["user_id"] == user {
 			id, _ = d["reservation_id"].(string)
 		}

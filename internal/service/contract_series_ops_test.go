@@ -15,7 +15,7 @@ import (
 // date that overlaps, and writes nothing; the series' windows guard against
 // later promos the same way.
 func TestContractSeriesConflicts(t *testing.T) {
-	ctEachStore(t, func(t *testing.T, start func(*fakeClock, ...func(*Config)) *ctAPI) {
+	ctEachStore(t, func(t *testing.T, start func(*fakeClock, ...func(*Config)) *testServer) {
 		a := start(newFakeClock(t0))
 		// 18:30-20:00 on 30 November and 2 December in Mexico City.
 		a.createPromo("in-the-way", promoBody(time.Date(2026, 12, 1, 0, 30, 0, 0, time.UTC), time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC), 1))
@@ -53,7 +53,7 @@ func TestContractSeriesConflicts(t *testing.T) {
 func TestSeriesRacesAcrossInstances(t *testing.T) {
 	url := pgtest.Schema(t)
 	clock := newFakeClock(t0)
-	servers := []*ctAPI{{t: t, s: startServer(t, clock, onPostgres(url))}, {t: t, s: startServer(t, clock, onPostgres(url))}}
+	servers := []*testServer{startServer(t, clock, onPostgres(url)), startServer(t, clock, onPostgres(url))}
 	const racers = 10
 	res, errs := ctConcurrently(racers, func(i int) (response, error) {
 		a := servers[i%2]
@@ -83,7 +83,7 @@ func TestSeriesRacesAcrossInstances(t *testing.T) {
 		t.Fatal("no racer was created")
 	}
 	a := servers[0]
-	series, promos := a.events("&type=PromoSeriesCreated"), a.events("&type=PromoCreated")
+	series, promos := a.allEvents("type=PromoSeriesCreated"), a.allEvents("type=PromoCreated")
 	switch {
 	case len(series) == 1 && len(promos) != 31:
 		t.Errorf("a series won with %d promos, want its 31 occurrences only", len(promos))
@@ -98,7 +98,7 @@ func TestSeriesRacesAcrossInstances(t *testing.T) {
 // occurrence now (its holds can no longer be bought), cancels those to
 // come, leaves the ended ones, and frees their windows.
 func TestContractSeriesCancel(t *testing.T) {
-	ctEachStore(t, func(t *testing.T, start func(*fakeClock, ...func(*Config)) *ctAPI) {
+	ctEachStore(t, func(t *testing.T, start func(*fakeClock, ...func(*Config)) *testServer) {
 		a := start(newFakeClock(t0))
 		a.register("ana", 72*time.Hour, near)
 		a.untilKnown("ana")
@@ -127,7 +127,7 @@ func TestContractSeriesCancel(t *testing.T) {
 		if got := a.expect(http.StatusOK, "GET", "/v1/promo-series/week", nil, ctAdmin).Body["status"]; got != "cancelled" {
 			t.Errorf("GET status %v", got)
 		}
-		if n := len(a.events("&type=PromoSeriesCancelled")); n != 1 {
+		if n := len(a.allEvents("type=PromoSeriesCancelled")); n != 1 {
 			t.Errorf("%d PromoSeriesCancelled, want 1", n)
 		}
 		a.unchanged("cancelling again", func() {
@@ -142,7 +142,7 @@ func TestContractSeriesCancel(t *testing.T) {
 // promos, notifies each user at most once a calendar day, and an
 // occurrence's notification says it is today's window.
 func TestContractSeriesOnceADay(t *testing.T) {
-	ctEachStore(t, func(t *testing.T, start func(*fakeClock, ...func(*Config)) *ctAPI) {
+	ctEachStore(t, func(t *testing.T, start func(*fakeClock, ...func(*Config)) *testServer) {
 		a := start(newFakeClock(t0), func(c *Config) { c.Timezone = "America/Mexico_City" })
 		a.register("ana", 72*time.Hour, near)
 		a.register("beto", 72*time.Hour, near)
@@ -204,11 +204,11 @@ func TestContractSeriesOnceADay(t *testing.T) {
 func TestSeriesAfterRestart(t *testing.T) {
 	url := pgtest.Schema(t)
 	clock := newFakeClock(t0)
-	a := &ctAPI{t: t, s: startServer(t, clock, onPostgres(url))}
+	a := startServer(t, clock, onPostgres(url))
 	s := a.createSeries("kept", seriesBody("America/Mexico_City", "2026-11-27", "2026-11-29", nil))
-	a.s.stop()
+	a.stop()
 
-	b := &ctAPI{t: t, s: startServer(t, clock, onPostgres(url))}
+	b := startServer(t, clock, onPostgres(url))
 	if got := b.expect(http.StatusOK, "GET", "/v1/promo-series/kept", nil, ctAdmin).Body; seriesText(got) != seriesText(s) {
 		t.Errorf("after a restart %s\nwant %s", seriesText(got), seriesText(s))
 	}
@@ -233,7 +233,7 @@ func TestSeriesAfterRestart(t *testing.T) {
 func TestSeriesCancelRacesReservations(t *testing.T) {
 	url := pgtest.Schema(t)
 	clock := newFakeClock(t0)
-	servers := []*ctAPI{{t: t, s: startServer(t, clock, onPostgres(url))}, {t: t, s: startServer(t, clock, onPostgres(url))}}
+	servers := []*testServer{startServer(t, clock, onPostgres(url)), startServer(t, clock, onPostgres(url))}
 	a := servers[0]
 	const users = 20
 	var names []string

@@ -25,7 +25,7 @@ func seriesBody(zone, from, until string, days []string) map[string]any {
 }
 
 // createSeries creates a series with the client-chosen id and returns it.
-func (a *ctAPI) createSeries(id string, body map[string]any) map[string]any {
+func (a *testServer) createSeries(id string, body map[string]any) map[string]any {
 	a.t.Helper()
 	body = ctClone(body)
 	body["id"] = id
@@ -56,7 +56,7 @@ func occurrenceIDs(t *testing.T, series map[string]any) []string {
 // ordinary promos carrying series_id; a retry with the same id and body is
 // the same series, another body is promo_conflict.
 func TestContractSeries(t *testing.T) {
-	ctEachStore(t, func(t *testing.T, start func(*fakeClock, ...func(*Config)) *ctAPI) {
+	ctEachStore(t, func(t *testing.T, start func(*fakeClock, ...func(*Config)) *testServer) {
 		a := start(newFakeClock(t0)) // 16:00 on Friday 27 November in Mexico City
 		body := seriesBody("America/Mexico_City", "2026-11-26", "2026-12-02", nil)
 		var s map[string]any
@@ -101,7 +101,7 @@ func TestContractSeries(t *testing.T) {
 			other := ctSet(again, "window.end", "20:00")
 			a.refuse(http.StatusConflict, "promo_conflict", "POST", "/v1/promo-series", other, ctAdmin)
 		})
-		created := a.events("&type=PromoSeriesCreated")
+		created := a.allEvents("type=PromoSeriesCreated")
 		if len(created) != 1 || ctObject(t, created[0]["data"])["series_id"] != "daily" {
 			t.Errorf("PromoSeriesCreated events: %v", created)
 		}
@@ -127,7 +127,7 @@ func seriesText(v any) string {
 // TestContractSeriesDaylightSaving: occurrences follow the local clock
 // through daylight-saving changes; zones without them keep their offset.
 func TestContractSeriesDaylightSaving(t *testing.T) {
-	ctEachStore(t, func(t *testing.T, start func(*fakeClock, ...func(*Config)) *ctAPI) {
+	ctEachStore(t, func(t *testing.T, start func(*fakeClock, ...func(*Config)) *testServer) {
 		a := start(newFakeClock(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)))
 		for i, c := range []struct {
 			zone, from, until string
@@ -170,7 +170,7 @@ func TestContractSeriesDaylightSaving(t *testing.T) {
 
 // TestContractSeriesWeekdays: days picks the local weekdays.
 func TestContractSeriesWeekdays(t *testing.T) {
-	ctEachStore(t, func(t *testing.T, start func(*fakeClock, ...func(*Config)) *ctAPI) {
+	ctEachStore(t, func(t *testing.T, start func(*fakeClock, ...func(*Config)) *testServer) {
 		a := start(newFakeClock(t0))
 		s := a.createSeries("weekdays", seriesBody("America/Mexico_City", "2026-11-27", "2026-12-13", []string{"sat", "mon", "wed"}))
 		var dates []string
@@ -193,7 +193,7 @@ func TestContractSeriesWeekdays(t *testing.T) {
 
 // TestContractSeriesBadInput: every bad input is 400 and writes nothing.
 func TestContractSeriesBadInput(t *testing.T) {
-	ctEachStore(t, func(t *testing.T, start func(*fakeClock, ...func(*Config)) *ctAPI) {
+	ctEachStore(t, func(t *testing.T, start func(*fakeClock, ...func(*Config)) *testServer) {
 		a := start(newFakeClock(t0))
 		good := seriesBody("America/Mexico_City", "2026-11-27", "2026-12-27", nil)
 		a.createSeries("fine", ctProduct(good, "fine")) // the body is good

@@ -43,15 +43,15 @@ func TestForeignTransactionDelaysNothing(t *testing.T) {
 		created := time.Now()
 		body := promoBody(s.clock.Now().Add(-time.Minute), s.clock.Now().Add(2*time.Hour), 5)
 		body["id"], body["product"] = promo, map[string]any{"id": "item-" + promo, "name": "Item"}
-		s.must(http.StatusCreated, "POST", "/v1/promos", body, true)
+		s.expect(http.StatusCreated, "POST", "/v1/promos", body, ctAdmin)
 		worstRead = max(worstRead, within(t, "promo "+promo+" is readable", func() bool {
-			return s.call("GET", "/v1/promos/"+promo, nil, true).Status == http.StatusOK
+			return s.reply("GET", "/v1/promos/"+promo, nil, ctAdmin).Status == http.StatusOK
 		}).Sub(created))
 		worstNotified = max(worstNotified, within(t, user+" is notified", func() bool {
-			r := s.call("GET", "/v1/users/"+user+"/notifications", nil, true)
+			r := s.reply("GET", "/v1/users/"+user+"/notifications", nil, ctAdmin)
 			return r.Status == http.StatusOK && len(r.Body["notifications"].([]any)) == 1
 		}).Sub(created))
-		s.must(http.StatusCreated, "POST", "/v1/promos/"+promo+"/reservations", map[string]any{"user_id": user}, true)
+		s.expect(http.StatusCreated, "POST", "/v1/promos/"+promo+"/reservations", map[string]any{"user_id": user}, ctAdmin)
 	}
 	if foreign.PgConn().TxStatus() != 'T' {
 		t.Fatal("the foreign transaction ended before the test did")
@@ -67,14 +67,7 @@ func TestForeignTransactionDelaysNothing(t *testing.T) {
 // model behind a foreign transaction never gets there.
 func within(t *testing.T, what string, cond func() bool) time.Time {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("with a foreign transaction open, not after 10 s: %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-	return time.Now()
+	return until(t, 10*time.Second, what+", with a foreign transaction open", cond)
 }
 
 // openForeignWriter opens, in the server's database "postgres", a

@@ -4,12 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"reflect"
-	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -53,7 +50,7 @@ func (s *testServer) registerMany(prefix string, n int) {
 		for i := start; i < min(start+5000, n); i++ {
 			users = append(users, map[string]any{"user_id": fmt.Sprintf("%s%05d", prefix, i), "registered_at": registered, "location": near})
 		}
-		s.must(http.StatusOK, "POST", "/v1/users/batch", map[string]any{"users": users}, true)
+		s.expect(http.StatusOK, "POST", "/v1/users/batch", map[string]any{"users": users}, ctAdmin)
 	}
 }
 
@@ -145,36 +142,10 @@ func consumeAll(t *testing.T, brokers []string, topic string) []*kgo.Record {
 	return records
 }
 
-// relayDone waits until the relay has published the whole log.
-func (s *testServer) relayDone() {
-	s.t.Helper()
-	eventually(s.t, "the relay has caught up with the log", func() bool {
-		ctx := context.Background()
-		head, err1 := s.svc.store.Head(ctx)
-		at, err2 := s.svc.store.Checkpoint(ctx, outbox.Checkpoint)
-		return err1 == nil && err2 == nil && !at.Less(head)
-	})
-}
-
 // handled reads from /metrics how many fan-out shards an instance did.
 func (s *testServer) handled(handler string) int {
 	s.t.Helper()
-	r, err := http.Get(s.URL + "/metrics")
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer r.Body.Close()
-	text, err := io.ReadAll(r.Body)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	re := regexp.MustCompile(`flashpromo_handler_duration_seconds_count\{handler="` + handler + `",outcome="ok"\} (\d+)`)
-	m := re.FindSubmatch(text)
-	if m == nil {
-		return 0
-	}
-	c, _ := strconv.Atoi(string(m[1]))
-	return c
+	return int(s.metric("flashpromo_handler_duration_seconds_count", "handler", handler, "outcome", "ok"))
 }
 
 // sharedFanout starts two instances on one Postgres and one broker, with
@@ -201,9 +172,9 @@ func newSharedFanoutOn(t *testing.T, broker *kafka.Embedded, prefix string, user
 	f.a.registerMany(prefix, users)
 	body := promoBody(t0.Add(time.Minute), t0.Add(time.Hour), 100)
 	body["id"] = "p1"
-	f.a.must(http.StatusCreated, "POST", "/v1/promos", body, true)
+	f.a.expect(http.StatusCreated, "POST", "/v1/promos", body, ctAdmin)
 	eventually(t, "b knows every user", func() bool {
-		return f.b.call("GET", fmt.Sprintf("/v1/users/%s%05d", prefix, users-1), nil, false).Status == http.StatusOK
+		return f.b.reply("GET", fmt.Sprintf("/v1/users/%s%05d", prefix, users-1), nil, ctAdmin).Status == http.StatusOK
 	})
 	joined(t, broker.Addrs(), topology.WorkerGroup, 2) // else one instance may do a fan-out alone before the other joins
 	return f
@@ -247,10 +218,10 @@ func TestKafkaEventsTopicHoldsEveryEnvelope(t *testing.T) {
 	broker := startBroker(t, "127.0.0.1:0")
 	s := startServer(t, newFakeClock(t0), onKafka(broker.Addrs()))
 	s.newUser("ana", near)
-	s.activePromo("p1", 3)
-	eventually(t, "ana is notified", func() bool { return s.notifications("ana") == 1 })
-	s.must(http.StatusCreated, "POST", "/v1/promos/p1/reservations", map[string]any{"user_id": "ana"}, false)
-	logged := s.events("")
+	s.activePromo("p1", "audifonos-xyz", 3)
+	eventually(t, "ana is notified", func() bool { return len(s.notes("ana")) == 1 })
+	s.expect(http.StatusCreated, "POST", "/v1/promos/p1/reservations", map[string]any{"user_id": "ana"}, s.as("ana"))
+	logged := s.allEvents("")
 
 	records := consume(t, broker.Addrs(), outbox.EventsTopic, len(logged))
 	byID := map[string]eventstore.Envelope{}
@@ -264,8 +235,7 @@ func TestKafkaEventsTopicHoldsEveryEnvelope(t *testing.T) {
 		}
 		byID[env.ID] = env
 	}
-	for _, e := range logged {
-		logEvent := e.(map[string]any)
+	for _, logEvent := range logged {
 		id := logEvent["id"].(string)
 		env, ok := byID[id]
 		if !ok {
@@ -343,7 +313,7 @@ func TestKafkaRollingRestartDuringFanout(t *testing.T) {
 	a.newUser("far-away", far)
 
 	f.clock.Advance(time.Minute)
-	eventually(t, "the fan-out has begun", func() bool { return len(a.events("type=NotificationSent")) > 0 })
+	eventually(t, "the fan-out has begun", func() bool { return len(a.allEvents("type=NotificationSent")) > 0 })
 	b.stop() // mid fan-out
 	c := startServer(t, f.clock, onPostgres(f.url), onKafka(f.broker.Addrs()))
 	eventually(t, "every eligible user is notified", func() bool {
@@ -366,16 +336,16 @@ func TestKafkaDownAtStart(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close() // nobody listens there now
 	s := startServer(t, newFakeClock(t0), onKafka([]string{addr}))
-	r := s.must(http.StatusOK, "GET", "/readyz", nil, false)
+	r := s.expect(http.StatusOK, "GET", "/readyz", nil, ctAdmin)
 	if checks := r.Body["checks"].(map[string]any); checks["kafka"] != "down" {
 		t.Errorf("/readyz says %v, want kafka down", r.Body)
 	}
 	s.newUser("early", near)
-	s.activePromo("p1", 3)
+	s.activePromo("p1", "audifonos-xyz", 3)
 
 	broker := startBroker(t, addr)
-	eventually(t, "the fan-out runs once Kafka is up", func() bool { return s.notifications("early") == 1 })
-	records := consume(t, broker.Addrs(), outbox.EventsTopic, len(s.events("")))
+	eventually(t, "the fan-out runs once Kafka is up", func() bool { return len(s.notes("early")) == 1 })
+	records := consume(t, broker.Addrs(), outbox.EventsTopic, len(s.allEvents("")))
 	streams := map[string]bool{}
 	for _, rec := range records {
 		streams[string(rec.Key)] = true
@@ -383,7 +353,7 @@ func TestKafkaDownAtStart(t *testing.T) {
 	if !streams["user-early"] || !streams["promo-p1"] {
 		t.Errorf("the events appended before Kafka came up did not reach it: streams %v", streams)
 	}
-	if r := s.must(http.StatusOK, "GET", "/readyz", nil, false); r.Body["checks"].(map[string]any)["kafka"] != "up" {
+	if r := s.expect(http.StatusOK, "GET", "/readyz", nil, ctAdmin); r.Body["checks"].(map[string]any)["kafka"] != "up" {
 		t.Errorf("/readyz says %v, want kafka up", r.Body)
 	}
 }

@@ -2,7 +2,7 @@ package service
 
 // Every request and reply of the contract tests is checked against the
 // OpenAPI document (docs/openapi.yaml), so that the document cannot drift
-// from the service: ctAPI.raw and testServer.send call conform on each
+// from the service: testServer.raw calls conform on each
 // exchange, and the mismatches fail the test that made them.
 
 import (
@@ -224,31 +224,33 @@ type mismatches struct {
 	list []string
 }
 
-var mismatchesOf sync.Map // *testServer -> *mismatches
+func (m *mismatches) add(msg string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.list = append(m.list, msg)
+}
 
-// conform checks one exchange of s against the document, and fails the
-// test that started s when it does not conform.
-func (s *testServer) conform(req *http.Request, res *http.Response, body []byte) {
-	v, loaded := mismatchesOf.LoadOrStore(s, &mismatches{})
-	m := v.(*mismatches)
-	if !loaded {
-		s.t.Cleanup(func() {
-			mismatchesOf.Delete(s)
-			m.mu.Lock()
-			defer m.mu.Unlock()
-			for _, msg := range m.list {
-				s.t.Errorf("OpenAPI: %s", msg)
-			}
-		})
+// report fails t with each mismatch: a cleanup of the test that started
+// the server.
+func (m *mismatches) report(t testing.TB) func() {
+	return func() {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		for _, msg := range m.list {
+			t.Errorf("OpenAPI: %s", msg)
+		}
 	}
+}
+
+// conform checks one exchange of s against the document; the test that
+// started s fails when it does not conform.
+func (s *testServer) conform(req *http.Request, res *http.Response, body []byte) {
 	c, err := loadContract()
 	if err == nil {
 		err = c.check(req, res.StatusCode, res.Header, body)
 	}
 	if err != nil {
-		m.mu.Lock()
-		m.list = append(m.list, fmt.Sprintf("%s %s: %v", req.Method, req.URL.RequestURI(), err))
-		m.mu.Unlock()
+		s.drift.add(fmt.Sprintf("%s %s: %v", req.Method, req.URL.RequestURI(), err))
 	}
 }
 

@@ -89,33 +89,33 @@ func TestDatabaseOutage(t *testing.T) {
 	c := newCable(t, u.Host)
 	s := startServer(t, newFakeClock(t0), onPostgres(c.through(t, dbURL)))
 	s.newUser("ana", near)
-	s.activePromo("p1", 5)
+	s.activePromo("p1", "audifonos-xyz", 5)
 	http.DefaultClient.Timeout = 20 * time.Second // a hang fails the test instead of blocking it
 	defer func() { http.DefaultClient.Timeout = 0 }()
 
 	c.setCut(true)
 	t.Run("commands answer 503 unavailable", func(t *testing.T) {
 		s.t = t
-		s.refused(http.StatusServiceUnavailable, "unavailable", "PUT", "/v1/users/beto",
-			map[string]any{"registered_at": t0.Add(-time.Hour).Format(time.RFC3339)}, true)
-		s.refused(http.StatusServiceUnavailable, "unavailable", "POST", "/v1/promos/p1/reservations", map[string]any{"user_id": "ana"}, false)
+		s.refuse(http.StatusServiceUnavailable, "unavailable", "PUT", "/v1/users/beto",
+			map[string]any{"registered_at": t0.Add(-time.Hour).Format(time.RFC3339)}, ctAdmin)
+		s.refuse(http.StatusServiceUnavailable, "unavailable", "POST", "/v1/promos/p1/reservations", map[string]any{"user_id": "ana"}, s.as("ana"))
 	})
 	t.Run("reads are served from memory", func(t *testing.T) {
 		s.t = t
-		r := s.must(http.StatusOK, "GET", "/v1/users/ana/promos", nil, false)
+		r := s.expect(http.StatusOK, "GET", "/v1/users/ana/promos", nil, s.as("ana"))
 		if len(r.Body["promos"].([]any)) != 1 {
 			t.Errorf("ana sees %s during the outage", r.Raw)
 		}
-		s.must(http.StatusOK, "GET", "/v1/promos/p1", nil, false)
-		s.must(http.StatusOK, "GET", "/healthz", nil, false)
+		s.expect(http.StatusOK, "GET", "/v1/promos/p1", nil, ctAdmin)
+		s.expect(http.StatusOK, "GET", "/healthz", nil, ctAdmin)
 	})
 
 	c.setCut(false)
 	s.t = t
 	eventually(t, "commands work again without a restart", func() bool {
-		return s.call("POST", "/v1/promos/p1/reservations", map[string]any{"user_id": "ana"}, false).Status == http.StatusCreated
+		return s.reply("POST", "/v1/promos/p1/reservations", map[string]any{"user_id": "ana"}, s.as("ana")).Status == http.StatusCreated
 	})
-	if stock := s.must(http.StatusOK, "GET", "/v1/promos/p1", nil, false).Body["stock"].(map[string]any); stock["held"] != 1.0 {
+	if stock := s.expect(http.StatusOK, "GET", "/v1/promos/p1", nil, ctAdmin).Body["stock"].(map[string]any); stock["held"] != 1.0 {
 		t.Errorf("after the outage: stock %v, want the one hold", stock)
 	}
 }

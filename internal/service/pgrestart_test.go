@@ -26,7 +26,7 @@ type crowdOutcome struct {
 func (o *crowdOutcome) command(s *testServer, user string) response {
 	o.inFlight.Add(1)
 	began := time.Now()
-	r := s.call("POST", "/v1/promos/hot/reservations", map[string]any{"user_id": user}, false)
+	r := s.reply("POST", "/v1/promos/hot/reservations", map[string]any{"user_id": user}, s.as(user))
 	took := int64(time.Since(began))
 	for old := o.slowest.Load(); took > old && !o.slowest.CompareAndSwap(old, took); old = o.slowest.Load() {
 	}
@@ -71,7 +71,7 @@ func crowdThroughDatabaseFault(t *testing.T, fault func(db *pgcluster.Cluster, s
 	db := pgcluster.Start(t)
 	s := startServer(t, newFakeClock(t0), onPostgres(db.URL()))
 	s.registerMany("crowd", users)
-	s.activePromo("hot", stock)
+	s.activePromo("hot", "audifonos-xyz", stock)
 	http.DefaultClient.Timeout = 20 * time.Second // a hang fails the test instead of blocking it
 	defer func() { http.DefaultClient.Timeout = 0 }()
 
@@ -89,8 +89,8 @@ func crowdThroughDatabaseFault(t *testing.T, fault func(db *pgcluster.Cluster, s
 				default:
 				}
 				user := fmt.Sprintf("crowd%05d", i%users)
-				o.read("GET /v1/users/"+user+"/promos", s.call("GET", "/v1/users/"+user+"/promos", nil, false))
-				o.read("GET /v1/promos/hot", s.call("GET", "/v1/promos/hot", nil, false))
+				o.read("GET /v1/users/"+user+"/promos", s.reply("GET", "/v1/users/"+user+"/promos", nil, s.as(user)))
+				o.read("GET /v1/promos/hot", s.reply("GET", "/v1/promos/hot", nil, ctAdmin))
 			}
 		}()
 	}
@@ -148,7 +148,7 @@ func checkNoHoldLost(t *testing.T, s *testServer, told map[string]string, stock 
 	t.Helper()
 	logged := map[string]string{}
 	for _, e := range s.allEvents("type=ReservationPlaced") {
-		data := e.(map[string]any)["data"].(map[string]any)
+		data := e["data"].(map[string]any)
 		logged[data["reservation_id"].(string)] = data["user_id"].(string)
 	}
 	for id, user := range told {
@@ -159,7 +159,7 @@ func checkNoHoldLost(t *testing.T, s *testServer, told map[string]string, stock 
 	if len(logged) > stock {
 		t.Errorf("oversold: %d holds placed of %d units", len(logged), stock)
 	}
-	st := s.must(http.StatusOK, "GET", "/v1/promos/hot", nil, true).Body["stock"].(map[string]any)
+	st := s.expect(http.StatusOK, "GET", "/v1/promos/hot", nil, ctAdmin).Body["stock"].(map[string]any)
 	if st["held"] != float64(stock) || st["available"] != 0.0 {
 		t.Errorf("after the crowd: stock %v, want all %d units held", st, stock)
 	}
@@ -179,9 +179,9 @@ func TestPostgresFastRestartUnderLoad(t *testing.T) {
 func TestPostgresCrashUnderLoad(t *testing.T) {
 	crowdThroughDatabaseFault(t, func(db *pgcluster.Cluster, s *testServer) {
 		db.Stop("immediate")
-		s.refused(http.StatusServiceUnavailable, "unavailable", "PUT", "/v1/users/during-the-gap",
-			map[string]any{"registered_at": t0.Add(-time.Hour).Format(time.RFC3339)}, true)
-		s.must(http.StatusOK, "GET", "/v1/promos/hot", nil, false)
+		s.refuse(http.StatusServiceUnavailable, "unavailable", "PUT", "/v1/users/during-the-gap",
+			map[string]any{"registered_at": t0.Add(-time.Hour).Format(time.RFC3339)}, ctAdmin)
+		s.expect(http.StatusOK, "GET", "/v1/promos/hot", nil, ctAdmin)
 		db.Start()
 	})
 }

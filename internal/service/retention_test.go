@@ -16,7 +16,7 @@ func TestRetentionOfPromosAndNotifications(t *testing.T) {
 	t.Run("postgres", func(t *testing.T) { retentionOfPromosAndNotifications(t, ctStart(t, onPostgres(pgtest.Schema(t)))) })
 }
 
-func retentionOfPromosAndNotifications(t *testing.T, a *ctAPI) {
+func retentionOfPromosAndNotifications(t *testing.T, a *testServer) {
 	a.register("ana", 72*time.Hour, near)
 	a.createPromo("p1", promoBody(a.now(), a.now().Add(2*time.Hour), 5))
 	a.untilNotified("ana", 1)
@@ -33,12 +33,12 @@ func retentionOfPromosAndNotifications(t *testing.T, a *ctAPI) {
 	ended := a.promo("p1")
 
 	a.advance(22 * time.Hour) // 23 hours past its end: still in memory
-	a.s.svc.prune()
+	a.svc.prune()
 	if !ctContains(ctObjects(t, a.expect(http.StatusOK, "GET", "/v1/promos", nil, ctAdmin).Body["promos"]), "p1") {
 		t.Fatalf("p1 left the list a day before its time")
 	}
 	a.advance(2 * time.Hour)
-	a.s.svc.prune()
+	a.svc.prune()
 	if ctContains(ctObjects(t, a.expect(http.StatusOK, "GET", "/v1/promos", nil, ctAdmin).Body["promos"]), "p1") {
 		t.Errorf("p1 is still listed a day past its end")
 	}
@@ -57,7 +57,7 @@ func retentionOfPromosAndNotifications(t *testing.T, a *ctAPI) {
 		t.Fatalf("ana's notifications within the retention: %d, want 1", n)
 	}
 	a.advance(30 * 24 * time.Hour) // the default retention
-	a.s.svc.prune()
+	a.svc.prune()
 	if n := len(a.notes("ana")); n != 0 {
 		t.Errorf("ana's notifications past the retention: %d, want 0", n)
 	}
