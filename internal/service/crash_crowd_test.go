@@ -4,8 +4,6 @@ import (
 	"context"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"sync"
 	"syscall"
 	"testing"
@@ -24,23 +22,8 @@ func TestCrashDuringFlashCrowd(t *testing.T) {
 		t.Skip("set FLASHPROMO_CRASH_USERS to run the crash tests")
 	}
 	const users, stock, ttl = 2000, 500, 8 * time.Second
-	bin := filepath.Join(t.TempDir(), "flashpromo")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/flashpromo/flashpromo/cmd/flashpromo").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	dbURL, addr := pgtest.Schema(t), freeAddr(t)
-	start := func() *exec.Cmd {
-		cmd := exec.Command(bin, "serve")
-		cmd.Env = append(os.Environ(), "FLASHPROMO_DATABASE_URL="+dbURL, "FLASHPROMO_HTTP_ADDR="+addr,
-			"FLASHPROMO_ADMIN_TOKEN="+testToken, "FLASHPROMO_JWT_SECRET="+testSecret, "FLASHPROMO_RESERVE_RATE=1000", "FLASHPROMO_HOLD_TTL="+ttl.String())
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-		return cmd
-	}
-	l := &loadgen.Loader{Server: "http://" + addr, AdminToken: testToken, JWTSecret: testSecret, Run: "crowd",
-		Client: &http.Client{Timeout: 30 * time.Second}, Out: os.Stderr}
+	start, l := serviceProcess(t, "crowd", 30*time.Second, "FLASHPROMO_DATABASE_URL="+pgtest.Schema(t),
+		"FLASHPROMO_RESERVE_RATE=1000", "FLASHPROMO_HOLD_TTL="+ttl.String())
 	ctx := context.Background()
 	first := start()
 	eventually(t, "the service is ready", func() bool {

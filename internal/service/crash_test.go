@@ -30,25 +30,9 @@ func TestCrashDuringFanout(t *testing.T) {
 	if users == 0 {
 		t.Skip("set FLASHPROMO_CRASH_USERS (e.g. 100000) to run the crash test")
 	}
-	bin := filepath.Join(t.TempDir(), "flashpromo")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/flashpromo/flashpromo/cmd/flashpromo").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
 	broker := startBroker(t, "127.0.0.1:0")
 	dbURL := pgtest.Schema(t)
-	addr := freeAddr(t)
-	start := func() *exec.Cmd {
-		cmd := exec.Command(bin, "serve")
-		cmd.Env = append(os.Environ(), "FLASHPROMO_DATABASE_URL="+dbURL, "FLASHPROMO_HTTP_ADDR="+addr,
-			"FLASHPROMO_ADMIN_TOKEN="+testToken, "FLASHPROMO_JWT_SECRET="+testSecret, "FLASHPROMO_KAFKA_BROKERS="+broker.Addrs()[0])
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-		return cmd
-	}
-	l := &loadgen.Loader{Server: "http://" + addr, AdminToken: testToken, JWTSecret: testSecret, Run: "crash",
-		Client: &http.Client{Timeout: 60 * time.Second}, Out: os.Stderr}
+	start, l := serviceProcess(t, "crash", 60*time.Second, "FLASHPROMO_DATABASE_URL="+dbURL, "FLASHPROMO_KAFKA_BROKERS="+broker.Addrs()[0])
 	ctx := context.Background()
 	first := start()
 	eventually(t, "the service is ready", func() bool {
@@ -88,6 +72,31 @@ func TestCrashDuringFanout(t *testing.T) {
 		t.Errorf("deliveries reached %d users of %d (records %d)", len(seen), users, len(records))
 	}
 	t.Logf("after the restart: %d notifications, one per user; %d deliveries on Kafka", users, len(records))
+}
+
+// serviceProcess builds the flashpromo command and returns what starts it
+// (serve on a free address, with the tests' credentials and env) as a
+// process the test may kill, and a client of it that names its run.
+func serviceProcess(t *testing.T, run string, timeout time.Duration, env ...string) (start func() *exec.Cmd, l *loadgen.Loader) {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "flashpromo")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/flashpromo/flashpromo/cmd/flashpromo").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	addr := freeAddr(t)
+	env = append(os.Environ(), append([]string{"FLASHPROMO_HTTP_ADDR=" + addr,
+		"FLASHPROMO_ADMIN_TOKEN=" + testToken, "FLASHPROMO_JWT_SECRET=" + testSecret}, env...)...)
+	start = func() *exec.Cmd {
+		cmd := exec.Command(bin, "serve")
+		cmd.Env = env
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+		return cmd
+	}
+	return start, &loadgen.Loader{Server: "http://" + addr, AdminToken: testToken, JWTSecret: testSecret, Run: run,
+		Client: &http.Client{Timeout: timeout}, Out: os.Stderr}
 }
 
 func freeAddr(t *testing.T) string {
