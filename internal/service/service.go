@@ -1,3 +1,8 @@
+// Package service is the wiring of Flash Promo: it builds the event store,
+// the bus, the read models, the application and the HTTP handler from a
+// Config, connects them and runs them. Commands run it (cmd/flashpromo);
+// no layer imports it (internal/layers). Its tests are the component tests:
+// the whole service in process, over HTTP, on a fake clock.
 package service
 
 import (
