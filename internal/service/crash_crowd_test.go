@@ -26,10 +26,7 @@ func TestCrashDuringFlashCrowd(t *testing.T) {
 		"FLASHPROMO_RESERVE_RATE=1000", "FLASHPROMO_HOLD_TTL="+ttl.String())
 	ctx := context.Background()
 	first := start()
-	eventually(t, "the service is ready", func() bool {
-		code, err := l.Call(ctx, "GET", "/readyz", nil, nil, "")
-		return err == nil && code == http.StatusOK
-	})
+	untilReady(t, l, "the service is ready")
 	if err := l.SeedUsers(ctx, users, 1500); err != nil {
 		t.Fatal(err)
 	}
@@ -65,10 +62,7 @@ func TestCrashDuringFlashCrowd(t *testing.T) {
 	t.Logf("killed after %d holds were told to clients", len(told))
 
 	start()
-	eventually(t, "the service is back", func() bool {
-		code, err := l.Call(ctx, "GET", "/readyz", nil, nil, "")
-		return err == nil && code == http.StatusOK
-	})
+	untilReady(t, l, "the service is back")
 	for _, id := range told {
 		var r struct{ Status string }
 		if _, err := l.Call(ctx, "GET", "/v1/reservations/"+id, nil, &r, ""); err != nil || (r.Status != "held" && r.Status != "expired") {

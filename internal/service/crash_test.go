@@ -35,10 +35,7 @@ func TestCrashDuringFanout(t *testing.T) {
 	start, l := serviceProcess(t, "crash", 60*time.Second, "FLASHPROMO_DATABASE_URL="+dbURL, "FLASHPROMO_KAFKA_BROKERS="+broker.Addrs()[0])
 	ctx := context.Background()
 	first := start()
-	eventually(t, "the service is ready", func() bool {
-		code, err := l.Call(ctx, "GET", "/readyz", nil, nil, "")
-		return err == nil && code == http.StatusOK
-	})
+	untilReady(t, l, "the service is ready")
 	if err := l.SeedUsers(ctx, users, 1500); err != nil {
 		t.Fatal(err)
 	}
@@ -97,6 +94,15 @@ func serviceProcess(t *testing.T, run string, timeout time.Duration, env ...stri
 	}
 	return start, &loadgen.Loader{Server: "http://" + addr, AdminToken: testToken, JWTSecret: testSecret, Run: run,
 		Client: &http.Client{Timeout: timeout}, Out: os.Stderr}
+}
+
+// untilReady waits until the process answers /readyz with 200.
+func untilReady(t *testing.T, l *loadgen.Loader, what string) {
+	t.Helper()
+	eventually(t, what, func() bool {
+		code, err := l.Call(context.Background(), "GET", "/readyz", nil, nil, "")
+		return err == nil && code == http.StatusOK
+	})
 }
 
 func freeAddr(t *testing.T) string {
