@@ -117,6 +117,13 @@ func (p *Promo) Spec() PromoSpec {
 	return s
 }
 
+// Spec is the promo as the event created it.
+func (e PromoCreated) Spec() PromoSpec {
+	return PromoSpec{Store: e.Store, Product: e.Product, RegularPrice: e.RegularPrice,
+		PromoPrice: e.PromoPrice, Segments: slices.Clone(e.Segments), RadiusM: e.RadiusM,
+		StartsAt: e.StartsAt, EndsAt: e.EndsAt, Stock: e.Stock}
+}
+
 // seriesOf names the series a promo is an occurrence of, and its zone.
 type seriesOf struct{ ID, TimeZone string }
 
@@ -234,9 +241,7 @@ func (p *Promo) apply(e Event) {
 	switch e := e.(type) {
 	case PromoCreated:
 		p.id = e.PromoID
-		p.spec = PromoSpec{Store: e.Store, Product: e.Product, RegularPrice: e.RegularPrice,
-			PromoPrice: e.PromoPrice, Segments: slices.Clone(e.Segments), RadiusM: e.RadiusM,
-			StartsAt: e.StartsAt, EndsAt: e.EndsAt, Stock: e.Stock}
+		p.spec = e.Spec()
 		p.series = seriesOf{e.SeriesID, e.TimeZone}
 	case PromoActivated:
 		p.life.Activated = true

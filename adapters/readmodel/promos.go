@@ -107,7 +107,7 @@ func NewPromos() *Promos {
 
 func (m *Promos) Apply(e domain.Event) {
 	if e, ok := e.(domain.PromoCreated); ok {
-		p := newPromo(e) // before the lock: covering 50 km takes some milliseconds
+		p := newPromo(e.PromoID, e.Spec(), e.SeriesID, e.TimeZone) // before the lock: covering 50 km takes some milliseconds
 		m.mu.Lock()
 		defer m.mu.Unlock()
 		m.promos[p.id] = p
@@ -145,23 +145,12 @@ func (m *Promos) Apply(e domain.Event) {
 }
 
 // newPromo is the record of a promo just created.
-func newPromo(e domain.PromoCreated) *promo {
-	p := &promo{id: e.PromoID, series: e.SeriesID, zone: e.TimeZone, version: 1,
-		spec: domain.PromoSpec{Store: e.Store, Product: e.Product, RegularPrice: e.RegularPrice,
-			PromoPrice: e.PromoPrice, Segments: e.Segments, RadiusM: e.RadiusM,
-			StartsAt: e.StartsAt, EndsAt: e.EndsAt, Stock: e.Stock}}
-	if e.RadiusM <= maxCoveredM {
-		p.cells = promoCells(e.Store.Location, e.RadiusM)
+func newPromo(id string, spec domain.PromoSpec, series, zone string) *promo {
+	p := &promo{id: id, spec: spec, series: series, zone: zone, version: 1}
+	if spec.RadiusM <= maxCoveredM {
+		p.cells = promoCells(spec.Store.Location, spec.RadiusM)
 	}
 	return p
-}
-
-// created is the event the record began with.
-func (p *promo) created() domain.PromoCreated {
-	s := &p.spec
-	return domain.PromoCreated{PromoID: p.id, Store: s.Store, Product: s.Product,
-		RegularPrice: s.RegularPrice, PromoPrice: s.PromoPrice, Segments: s.Segments, RadiusM: s.RadiusM,
-		StartsAt: s.StartsAt, EndsAt: s.EndsAt, Stock: s.Stock, SeriesID: p.series, TimeZone: p.zone}
 }
 
 // What app.NewPromoView reads.

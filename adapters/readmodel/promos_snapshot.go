@@ -10,24 +10,17 @@ import (
 
 // The promos: each record as it is, its reservations with it. A record's
 // holds are only appended to, so the copy under the lock takes their
-// length and the statuses, a byte each.
-type frozenPromo struct {
-	created  domain.PromoCreated
-	life     domain.PromoLife
-	version  int64
-	holds    []hold
-	statuses []holdStatus
-}
-
+// length, and their statuses, a byte each.
 func (m *Promos) freeze() func(*snapWriter) {
 	m.mu.RLock()
-	ps := make([]frozenPromo, 0, len(m.promos))
+	ps := make([]promo, 0, len(m.promos))
 	for _, p := range m.promos {
-		ps = append(ps, frozenPromo{p.created(), p.life, p.version, p.holds, slices.Clone(p.statuses)})
+		ps = append(ps, promo{id: p.id, spec: p.spec, series: p.series, zone: p.zone, life: p.life,
+			version: p.version, holds: p.holds, statuses: slices.Clone(p.statuses)})
 	}
 	m.mu.RUnlock()
 	return func(w *snapWriter) {
-		slices.SortFunc(ps, func(a, b frozenPromo) int { return strings.Compare(a.created.PromoID, b.created.PromoID) })
+		slices.SortFunc(ps, func(a, b promo) int { return strings.Compare(a.id, b.id) })
 		w.uvarint(uint64(len(ps)))
 		for i := range ps {
 			ps[i].write(w)
@@ -35,23 +28,23 @@ func (m *Promos) freeze() func(*snapWriter) {
 	}
 }
 
-func (p *frozenPromo) write(w *snapWriter) {
-	c := &p.created
-	for _, s := range texts(c) {
+func (p *promo) write(w *snapWriter) {
+	for _, s := range p.texts() {
 		w.string(*s)
 	}
-	w.float(c.Store.Location.Lat)
-	w.float(c.Store.Location.Lng)
-	writeMoney(w, c.RegularPrice)
-	writeMoney(w, c.PromoPrice)
-	w.uvarint(uint64(len(c.Segments)))
-	for _, s := range c.Segments {
-		w.string(string(s))
+	s := &p.spec
+	w.float(s.Store.Location.Lat)
+	w.float(s.Store.Location.Lng)
+	writeMoney(w, s.RegularPrice)
+	writeMoney(w, s.PromoPrice)
+	w.uvarint(uint64(len(s.Segments)))
+	for _, seg := range s.Segments {
+		w.string(string(seg))
 	}
-	w.float(c.RadiusM)
-	w.time(c.StartsAt)
-	w.time(c.EndsAt)
-	w.varint(int64(c.Stock))
+	w.float(s.RadiusM)
+	w.time(s.StartsAt)
+	w.time(s.EndsAt)
+	w.varint(int64(s.Stock))
 	w.uvarint(lifeBits(p.life))
 	w.varint(p.version)
 	w.uvarint(uint64(len(p.holds)))
@@ -64,9 +57,10 @@ func (p *frozenPromo) write(w *snapWriter) {
 	}
 }
 
-// texts are the strings of a creation, in the order of the snapshot.
-func texts(c *domain.PromoCreated) []*string {
-	return []*string{&c.PromoID, &c.Store.ID, &c.Store.Name, &c.Product.ID, &c.Product.Name, &c.SeriesID, &c.TimeZone}
+// texts are the strings of a record, in the order of the snapshot.
+func (p *promo) texts() []*string {
+	s := &p.spec
+	return []*string{&p.id, &s.Store.ID, &s.Store.Name, &s.Product.ID, &s.Product.Name, &p.series, &p.zone}
 }
 
 func writeMoney(w *snapWriter, m domain.Money) {
@@ -88,42 +82,41 @@ func lifeBits(l domain.PromoLife) uint64 {
 	return b
 }
 
-// thaw folds each record again as the events it came from would: the
-// creation, then each hold placed and closed, so the units and the indexes
-// are built by the code that builds them live.
+// thaw makes each record again as its events made it: created, filed in
+// the geo index unless it is over, then each hold placed and closed, so the
+// units and the indexes are built by the code that builds them live.
 func (m *Promos) thaw(r *snapReader) {
 	for range r.count() {
-		var c domain.PromoCreated
-		for _, s := range texts(&c) {
+		var f promo
+		for _, s := range f.texts() {
 			*s = r.string()
 		}
-		c.Store.Location = domain.Location{Lat: r.float(), Lng: r.float()}
-		c.RegularPrice, c.PromoPrice = readMoney(r), readMoney(r)
+		s := &f.spec
+		s.Store.Location = domain.Location{Lat: r.float(), Lng: r.float()}
+		s.RegularPrice, s.PromoPrice = readMoney(r), readMoney(r)
 		if n := r.count(); n > 0 {
-			c.Segments = make([]domain.Segment, 0, min(n, 8))
+			s.Segments = make([]domain.Segment, 0, min(n, 8))
 			for range n {
-				c.Segments = append(c.Segments, domain.Segment(r.string()))
+				s.Segments = append(s.Segments, domain.Segment(r.string()))
 			}
 		}
-		c.RadiusM = r.float()
-		c.StartsAt, c.EndsAt = r.time(), r.time()
-		c.Stock = int(r.varint())
-		life := r.uvarint()
-		version := r.varint()
+		s.RadiusM = r.float()
+		s.StartsAt, s.EndsAt = r.time(), r.time()
+		s.Stock = int(r.varint())
+		life, version := r.uvarint(), r.varint()
+		if r.err == nil && life >= 1<<3 {
+			r.fail(fmt.Errorf("%w: promo %s: life %b", errCorrupt, f.id, life))
+		}
 		if r.err != nil {
 			return
 		}
-		if life >= 1<<3 {
-			r.fail(fmt.Errorf("%w: promo %s: life %b", errCorrupt, c.PromoID, life))
-			return
-		}
-		m.Apply(c)
-		m.mu.Lock()
-		p := m.promos[c.PromoID]
+		p := newPromo(f.id, f.spec, f.series, f.zone)
 		p.life = domain.PromoLife{Activated: life&1 != 0, Ended: life&2 != 0, Cancelled: life&4 != 0}
 		p.version = version
-		if p.life.Ended || p.life.Cancelled {
-			m.unplace(p.id)
+		m.mu.Lock()
+		m.promos[p.id] = p
+		if !p.life.Ended && !p.life.Cancelled {
+			m.place(p)
 		}
 		m.thawHolds(r, p)
 		if m.retires(p) {
@@ -138,11 +131,10 @@ func (m *Promos) thawHolds(r *snapReader, p *promo) {
 	for range r.count() {
 		id, user, price := r.string(), r.string(), readMoney(r)
 		at, status := r.varint(), r.uvarint()
-		if r.err != nil {
-			return
-		}
-		if status >= uint64(len(holdStatuses)) {
+		if r.err == nil && status >= uint64(len(holdStatuses)) {
 			r.fail(fmt.Errorf("%w: reservation %s: status %d", errCorrupt, id, status))
+		}
+		if r.err != nil {
 			return
 		}
 		m.hold(p, domain.ReservationPlaced{ReservationID: id, PromoID: p.id, UserID: user, Price: price, ExpiresAt: nanoTime(at)})
