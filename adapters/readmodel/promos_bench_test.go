@@ -19,7 +19,7 @@ const (
 	crowdReservations = 1_000 // per promo
 )
 
-// crowdEvents is the stream of promo i after its creation: reservations,
+// crowdEvents is the stream of promo pid after its creation: n reservations,
 // most bought, some released, some left to run out, a few recorded expired.
 func crowdEvents(pid string, n int, emit func(domain.Event)) {
 	for k := range n {
