@@ -18,8 +18,21 @@ type PromoView struct {
 	TimeZone          string // of the series' local window
 }
 
+// PromoState is what a PromoView is read from: the aggregate on the
+// command side and for a promo long over, the read model's own record of a
+// promo on the read side. Both read status and stock by the domain's rules.
+type PromoState interface {
+	ID() string
+	Spec() domain.PromoSpec
+	Status(now time.Time) domain.PromoStatus
+	Stock(now time.Time) domain.StockLevel
+	Version() int64
+	SeriesID() string
+	TimeZone() string
+}
+
 // NewPromoView reads p at now; sent is its notification count.
-func NewPromoView(p *domain.Promo, now time.Time, sent int) PromoView {
+func NewPromoView(p PromoState, now time.Time, sent int) PromoView {
 	return PromoView{
 		PromoSpec:         p.Spec(),
 		ID:                p.ID(),

@@ -52,12 +52,10 @@ const (
 // "never more sold than stock" is decided in one place, under one version.
 type Promo struct {
 	root
-	spec      PromoSpec
-	series    seriesOf
-	activated bool
-	ended     bool
-	cancelled bool
-	holds     // reservation.go
+	spec   PromoSpec
+	series seriesOf
+	life   PromoLife
+	holds  // reservation.go
 }
 
 // PromoSummary is what a notification needs to know about a promo.
@@ -119,6 +117,13 @@ func (p *Promo) Spec() PromoSpec {
 	return s
 }
 
+// Spec is the promo as the event created it.
+func (e PromoCreated) Spec() PromoSpec {
+	return PromoSpec{Store: e.Store, Product: e.Product, RegularPrice: e.RegularPrice,
+		PromoPrice: e.PromoPrice, Segments: slices.Clone(e.Segments), RadiusM: e.RadiusM,
+		StartsAt: e.StartsAt, EndsAt: e.EndsAt, Stock: e.Stock}
+}
+
 // seriesOf names the series a promo is an occurrence of, and its zone.
 type seriesOf struct{ ID, TimeZone string }
 
@@ -151,30 +156,40 @@ func sameSegments(a, b []Segment) bool {
 	return true
 }
 
+// PromoLife is what a promo's stream recorded of its life. The aggregate
+// and the read side's record of a promo each keep one, and read the status
+// from it by the one rule, Status.
+type PromoLife struct{ Activated, Ended, Cancelled bool }
+
 // Status is decided by the clock and cancellation, not by whether the
-// scheduler has run yet: a promo is active from StartsAt to EndsAt even if
+// scheduler has run yet: a promo is active from startsAt to endsAt even if
 // PromoActivated is late. A recorded end is final too.
-func (p *Promo) Status(now time.Time) PromoStatus {
+func (l PromoLife) Status(startsAt, endsAt, now time.Time) PromoStatus {
 	switch {
-	case p.cancelled:
+	case l.Cancelled:
 		return PromoStatusCancelled
-	case p.ended || !now.Before(p.spec.EndsAt):
+	case l.Ended || !now.Before(endsAt):
 		return PromoStatusEnded
-	case !now.Before(p.spec.StartsAt):
+	case !now.Before(startsAt):
 		return PromoStatusActive
 	}
 	return PromoStatusScheduled
 }
 
+// Status is the promo's status at now, by PromoLife.Status.
+func (p *Promo) Status(now time.Time) PromoStatus {
+	return p.life.Status(p.spec.StartsAt, p.spec.EndsAt, now)
+}
+
 // Activated, Ended and Cancelled say whether those events were recorded.
-func (p *Promo) Activated() bool { return p.activated }
-func (p *Promo) Ended() bool     { return p.ended }
-func (p *Promo) Cancelled() bool { return p.cancelled }
+func (p *Promo) Activated() bool { return p.life.Activated }
+func (p *Promo) Ended() bool     { return p.life.Ended }
+func (p *Promo) Cancelled() bool { return p.life.Cancelled }
 
 // Activate records PromoActivated once, when the window is open; the event
 // starts the notification fan-out, so it must never be recorded twice.
 func (p *Promo) Activate(now time.Time) error {
-	if p.activated {
+	if p.life.Activated {
 		return nil
 	}
 	if p.Status(now) != PromoStatusActive {
@@ -186,10 +201,10 @@ func (p *Promo) Activate(now time.Time) error {
 
 // End records PromoEnded once the window has closed.
 func (p *Promo) End(now time.Time) error {
-	if p.ended {
+	if p.life.Ended {
 		return nil
 	}
-	if p.cancelled || now.Before(p.spec.EndsAt) {
+	if p.life.Cancelled || now.Before(p.spec.EndsAt) {
 		return ErrPromoNotActive
 	}
 	p.record(PromoEnded{PromoID: p.id})
@@ -199,10 +214,10 @@ func (p *Promo) End(now time.Time) error {
 // Cancel withdraws a promo that has not ended. Its holds can no longer be
 // bought; app/ also releases its listing slot.
 func (p *Promo) Cancel(now time.Time) error {
-	if p.cancelled {
+	if p.life.Cancelled {
 		return nil
 	}
-	if p.ended || !now.Before(p.spec.EndsAt) {
+	if p.life.Ended || !now.Before(p.spec.EndsAt) {
 		return ErrPromoNotActive
 	}
 	p.record(PromoCancelled{PromoID: p.id})
@@ -226,16 +241,14 @@ func (p *Promo) apply(e Event) {
 	switch e := e.(type) {
 	case PromoCreated:
 		p.id = e.PromoID
-		p.spec = PromoSpec{Store: e.Store, Product: e.Product, RegularPrice: e.RegularPrice,
-			PromoPrice: e.PromoPrice, Segments: slices.Clone(e.Segments), RadiusM: e.RadiusM,
-			StartsAt: e.StartsAt, EndsAt: e.EndsAt, Stock: e.Stock}
+		p.spec = e.Spec()
 		p.series = seriesOf{e.SeriesID, e.TimeZone}
 	case PromoActivated:
-		p.activated = true
+		p.life.Activated = true
 	case PromoEnded:
-		p.ended = true
+		p.life.Ended = true
 	case PromoCancelled:
-		p.cancelled = true
+		p.life.Cancelled = true
 	case ReservationPlaced:
 		p.place(e)
 	case ReservationReleased:

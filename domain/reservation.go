@@ -66,10 +66,8 @@ type holds struct {
 	list   []Reservation    // placement order
 	index  map[string]int   // reservation id -> position in list
 	byUser map[string][]int // user id -> positions in list
-	open   []time.Time      // expiries of the holds recorded as held, sorted
-
+	units  Units
 	bought map[string]bool // users who bought a unit
-	sold   int
 }
 
 func newHolds() holds {
@@ -77,21 +75,53 @@ func newHolds() holds {
 		bought: map[string]bool{}}
 }
 
-// Stock counts a hold only while it is live: a unit whose hold ran out is
-// free at once, before (or without) any ReservationExpired.
-// The open holds are sorted by expiry, so counting the live ones is a
-// binary search, not a scan: a flash crowd asks for it on every decision.
-func (p *Promo) Stock(now time.Time) StockLevel {
-	runOut, _ := slices.BinarySearchFunc(p.open, now, func(at, now time.Time) int {
+// Units is what a promo's stream recorded of its stock: the units sold and
+// the expiries of the holds recorded as held, sorted. The aggregate and the
+// read side's record of a promo each keep one, and read the stock from it
+// by the one rule, At.
+type Units struct {
+	sold int
+	open []time.Time
+}
+
+// Hold counts a hold placed, running out at expiresAt.
+func (u *Units) Hold(expiresAt time.Time) {
+	at, _ := slices.BinarySearchFunc(u.open, expiresAt, time.Time.Compare)
+	u.open = slices.Insert(u.open, at, expiresAt) // usually at the end: holds share one TTL
+}
+
+// Close counts a hold recorded as held, running out at expiresAt, closed:
+// bought, or else released or expired.
+func (u *Units) Close(expiresAt time.Time, bought bool) {
+	if at, found := slices.BinarySearchFunc(u.open, expiresAt, time.Time.Compare); found {
+		u.open = slices.Delete(u.open, at, at+1)
+	}
+	if bought {
+		u.sold++
+	}
+}
+
+// Sold is the number of units bought.
+func (u *Units) Sold() int { return u.sold }
+
+// At is the stock of total units at now. A hold counts only while it is
+// live: a unit whose hold ran out is free at once, before (or without) any
+// ReservationExpired. The open holds are sorted by expiry, so counting the
+// live ones is a binary search, not a scan: a flash crowd asks for it on
+// every decision.
+func (u *Units) At(total int, now time.Time) StockLevel {
+	runOut, _ := slices.BinarySearchFunc(u.open, now, func(at, now time.Time) int {
 		if now.Before(at) {
 			return 1
 		}
 		return -1 // at <= now: run out, counted before now
 	})
-	held := len(p.open) - runOut
-	total := p.spec.Stock
-	return StockLevel{Total: total, Held: held, Sold: p.sold, Available: max(0, total-held-p.sold)}
+	held := len(u.open) - runOut
+	return StockLevel{Total: total, Held: held, Sold: u.sold, Available: max(0, total-held-u.sold)}
 }
+
+// Stock is the promo's stock at now, by Units.At.
+func (p *Promo) Stock(now time.Time) StockLevel { return p.units.At(p.spec.Stock, now) }
 
 // NewReservationID names a new reservation of a promo: the promo's id, a
 // dot, then unique (a UUID: no dot). Purchase and release find the promo's
@@ -238,11 +268,11 @@ func (p *Promo) Purchase(reservationID, userID string, now time.Time) (Reservati
 	switch {
 	case r.Status == ReservationStatusPurchased:
 		return r, nil
-	case r.Status == ReservationStatusReleased || p.cancelled:
+	case r.Status == ReservationStatusReleased || p.life.Cancelled:
 		return Reservation{}, ErrReservationClosed
 	case r.StatusAt(now) == ReservationStatusExpired:
 		return Reservation{}, ErrReservationExpired
-	case p.sold >= p.spec.Stock:
+	case p.units.Sold() >= p.spec.Stock:
 		// Holds never outnumber free units, but clocks of two instances can
 		// disagree about an expiry; the stock count is the last word.
 		return Reservation{}, ErrSoldOut
@@ -292,8 +322,7 @@ func (h *holds) place(e ReservationPlaced) {
 		Price: e.Price, ExpiresAt: e.ExpiresAt, Status: ReservationStatusHeld})
 	h.index[e.ReservationID] = i
 	h.byUser[e.UserID] = append(h.byUser[e.UserID], i)
-	at, _ := slices.BinarySearchFunc(h.open, e.ExpiresAt, time.Time.Compare)
-	h.open = slices.Insert(h.open, at, e.ExpiresAt) // usually at the end: holds share one TTL
+	h.units.Hold(e.ExpiresAt)
 }
 
 // close ends a hold as recorded; only a held reservation can close.
@@ -303,11 +332,8 @@ func (h *holds) close(id string, to ReservationStatus) {
 		return
 	}
 	h.list[i].Status = to
-	if at, found := slices.BinarySearchFunc(h.open, h.list[i].ExpiresAt, time.Time.Compare); found {
-		h.open = slices.Delete(h.open, at, at+1)
-	}
+	h.units.Close(h.list[i].ExpiresAt, to == ReservationStatusPurchased)
 	if to == ReservationStatusPurchased {
-		h.sold++
 		h.bought[h.list[i].UserID] = true
 	}
 }

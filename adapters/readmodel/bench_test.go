@@ -91,7 +91,7 @@ func BenchmarkVisiblePromos(b *testing.B) {
 		seen, i := 0, 0
 		for b.Loop() {
 			u, _ := rm.User(ids[i%len(ids)], scaleNow)
-			rm.promos.current().each(func(p *domain.Promo) {
+			rm.promos.current().each(func(p *promo) {
 				if p.Status(scaleNow) != domain.PromoStatusActive {
 					return
 				}

@@ -118,8 +118,8 @@ func (m *Promos) expiring(from, to time.Time) int {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	n := 0
-	for _, at := range m.expiresAt {
-		if at.After(from) && !at.After(to) {
+	for _, h := range m.open {
+		if at := h.p.holds[h.i].expiry(); at.After(from) && !at.After(to) {
 			n++
 		}
 	}

@@ -13,21 +13,21 @@ import (
 	"github.com/flashpromo/flashpromo/domain"
 )
 
-// Promos keeps every promo, rehydrated, with its reservations and holds:
-// stock and status are computed by the domain at the time of reading, so a
+// Promos keeps every promo as a record of its own, folded from the promo
+// streams: the spec as created, what was recorded of its life, its units
+// and its reservations, never the events themselves. Status and stock are
+// read from the record by the domain's rules at the time of reading, so a
 // hold whose time passed is free here at once. Promos that may still be
 // active are filed under the S2 cells their circle touches, so a user's
 // promos are found among the few filed under the user's cell.
 type Promos struct {
 	mu           sync.RWMutex
-	promos       map[string]*domain.Promo
-	reservations map[string]string    // reservation id -> promo id
-	held         map[string]app.Hold  // open holds, by reservation id
-	expiresAt    map[string]time.Time // of open holds
-	placed       map[string]*placed   // promos not cancelled nor ended, by id
+	promos       map[string]*promo
+	reservations map[string]holdAt // every reservation of the promos kept
+	open         map[string]holdAt // those recorded as held
+	placed       map[string]*promo // promos not cancelled nor ended, by id
 	cells        map[s2.CellID][]reach
-	wide         []reach        // promos of a radius beyond maxCoveredM, checked on every read
-	events       []domain.Event // every event folded, in order: the snapshot
+	wide         []reach // promos of a radius beyond maxCoveredM, checked on every read
 
 	retired func(endsAt time.Time) bool // whether a promo over since endsAt leaves memory (nil: none does)
 }
@@ -36,12 +36,51 @@ type Promos struct {
 // A wider promo in the log is not refused but checked on every read.
 const maxCoveredM = 50_000
 
-// placed is a promo filed in the geo index.
-type placed struct {
-	id    string
-	promo *domain.Promo
-	spec  domain.PromoSpec // as created: it never changes
-	cells []s2.CellID      // at promoLevel
+// promo is the read side's record of a promo. It is an app.PromoState:
+// status and stock come from domain.PromoLife and domain.Units, the rules
+// the aggregate reads them by.
+type promo struct {
+	id      string
+	spec    domain.PromoSpec // as created: it never changes
+	series  string           // the series it is an occurrence of, "" for none
+	zone    string           // the time zone of the series' local window
+	life    domain.PromoLife
+	version int64 // the events of its stream folded
+	units   domain.Units
+	// holds are its reservations in placement order, only ever appended
+	// to; their statuses, which change, are apart, so a snapshot copies
+	// a byte per reservation.
+	holds    []hold
+	statuses []holdStatus
+	cells    []s2.CellID // at promoLevel; nil for a wide promo
+}
+
+// hold is a reservation as the record keeps it.
+type hold struct {
+	id, user  string
+	price     domain.Money
+	expiresAt int64 // in Unix nanoseconds (times in events are UTC)
+}
+
+// holdStatus is a reservation's status as recorded, in a byte.
+type holdStatus uint8
+
+const (
+	held holdStatus = iota
+	purchased
+	released
+	expired
+)
+
+var holdStatuses = [...]domain.ReservationStatus{
+	held: domain.ReservationStatusHeld, purchased: domain.ReservationStatusPurchased,
+	released: domain.ReservationStatusReleased, expired: domain.ReservationStatusExpired,
+}
+
+// holdAt finds a reservation: the i-th hold of its promo.
+type holdAt struct {
+	p *promo
+	i int
 }
 
 // reach is a promo as filed under a cell, with what decides whether a user
@@ -53,29 +92,26 @@ type reach struct {
 	center           domain.Location
 	radiusM          float64
 	segments         domain.SegmentSet
-	at               *placed
+	at               *promo
 }
 
 func NewPromos() *Promos {
 	return &Promos{
-		promos:       map[string]*domain.Promo{},
-		reservations: map[string]string{},
-		held:         map[string]app.Hold{},
-		expiresAt:    map[string]time.Time{},
-		placed:       map[string]*placed{},
+		promos:       map[string]*promo{},
+		reservations: map[string]holdAt{},
+		open:         map[string]holdAt{},
+		placed:       map[string]*promo{},
 		cells:        map[s2.CellID][]reach{},
 	}
 }
 
 func (m *Promos) Apply(e domain.Event) {
 	if e, ok := e.(domain.PromoCreated); ok {
-		p := domain.LoadPromo([]domain.Event{e})
-		at := newPlaced(p) // before the lock: covering 50 km takes some milliseconds
+		p := newPromo(e.PromoID, e.Spec(), e.SeriesID, e.TimeZone) // before the lock: covering 50 km takes some milliseconds
 		m.mu.Lock()
 		defer m.mu.Unlock()
-		m.events = append(m.events, e)
-		m.promos[e.PromoID] = p
-		m.place(at)
+		m.promos[p.id] = p
+		m.place(p)
 		return
 	}
 	m.mu.Lock()
@@ -84,64 +120,121 @@ func (m *Promos) Apply(e domain.Event) {
 	if !ok { // retired (or never created): nothing left to change
 		return
 	}
-	m.events = append(m.events, e)
+	p.version++
 	switch e := e.(type) {
+	case domain.PromoActivated:
+		p.life.Activated = true
 	case domain.PromoEnded: // its status is final: no one sees it any more
-		m.unplace(e.PromoID)
+		p.life.Ended = true
+		m.unplace(p.id)
 	case domain.PromoCancelled:
-		m.unplace(e.PromoID)
+		p.life.Cancelled = true
+		m.unplace(p.id)
 	case domain.ReservationPlaced:
-		m.reservations[e.ReservationID] = e.PromoID
-		m.held[e.ReservationID] = app.Hold{PromoID: e.PromoID, ReservationID: e.ReservationID}
-		m.expiresAt[e.ReservationID] = e.ExpiresAt
+		m.hold(p, e)
 	case domain.ReservationReleased:
-		m.closeHold(e.ReservationID)
+		m.close(p, e.ReservationID, released)
 	case domain.ReservationExpired:
-		m.closeHold(e.ReservationID)
+		m.close(p, e.ReservationID, expired)
 	case domain.PurchaseCompleted:
-		m.closeHold(e.ReservationID)
+		m.close(p, e.ReservationID, purchased)
 	}
-	p.Replay(e)
 	if m.retires(p) { // a start replaying promos long over
-		m.drop(map[string]bool{p.ID(): true})
+		m.drop(p)
 	}
 }
 
-func newPlaced(p *domain.Promo) *placed {
-	spec := p.Spec()
-	at := &placed{id: p.ID(), promo: p, spec: spec}
+// newPromo is the record of a promo just created.
+func newPromo(id string, spec domain.PromoSpec, series, zone string) *promo {
+	p := &promo{id: id, spec: spec, series: series, zone: zone, version: 1}
 	if spec.RadiusM <= maxCoveredM {
-		at.cells = promoCells(spec.Store.Location, spec.RadiusM)
+		p.cells = promoCells(spec.Store.Location, spec.RadiusM)
 	}
-	return at
+	return p
+}
+
+// What app.NewPromoView reads.
+func (p *promo) ID() string       { return p.id }
+func (p *promo) Version() int64   { return p.version }
+func (p *promo) SeriesID() string { return p.series }
+func (p *promo) TimeZone() string { return p.zone }
+
+func (p *promo) Spec() domain.PromoSpec {
+	s := p.spec
+	s.Segments = slices.Clone(s.Segments)
+	return s
+}
+
+func (p *promo) Status(now time.Time) domain.PromoStatus {
+	return p.life.Status(p.spec.StartsAt, p.spec.EndsAt, now)
+}
+
+func (p *promo) Stock(now time.Time) domain.StockLevel { return p.units.At(p.spec.Stock, now) }
+
+// reservation is the i-th reservation as recorded.
+func (p *promo) reservation(i int) domain.Reservation {
+	h := &p.holds[i]
+	return domain.Reservation{ID: h.id, PromoID: p.id, UserID: h.user, Price: h.price,
+		ExpiresAt: h.expiry(), Status: holdStatuses[p.statuses[i]]}
+}
+
+func (h *hold) expiry() time.Time { return nanoTime(h.expiresAt) }
+
+// nanoTime is the UTC time of n Unix nanoseconds.
+func nanoTime(n int64) time.Time { return time.Unix(0, n).UTC() }
+
+// hold records a reservation placed; the caller holds the lock.
+func (m *Promos) hold(p *promo, e domain.ReservationPlaced) {
+	price := e.Price
+	if price.Currency == p.spec.PromoPrice.Currency {
+		price.Currency = p.spec.PromoPrice.Currency // one copy for every hold
+	}
+	at := holdAt{p, len(p.holds)}
+	p.holds = append(p.holds, hold{id: e.ReservationID, user: e.UserID, price: price, expiresAt: e.ExpiresAt.UnixNano()})
+	p.statuses = append(p.statuses, held)
+	p.units.Hold(e.ExpiresAt)
+	m.reservations[e.ReservationID] = at
+	m.open[e.ReservationID] = at
+}
+
+// close ends a hold of p as recorded; only a held reservation can close.
+// The caller holds the lock.
+func (m *Promos) close(p *promo, id string, to holdStatus) {
+	at, ok := m.reservations[id]
+	if !ok || at.p != p || p.statuses[at.i] != held {
+		return
+	}
+	p.statuses[at.i] = to
+	p.units.Close(p.holds[at.i].expiry(), to == purchased)
+	delete(m.open, id)
 }
 
 // place files a promo under the cells its circle touches, or with the
 // wide ones.
-func (m *Promos) place(at *placed) {
-	m.unplace(at.id)
-	m.placed[at.id] = at
-	spec := &at.spec
+func (m *Promos) place(p *promo) {
+	m.unplace(p.id)
+	m.placed[p.id] = p
+	spec := &p.spec
 	r := reach{circle: circle(spec.Store.Location, spec.RadiusM),
 		startSec: spec.StartsAt.Unix(), endSec: spec.EndsAt.Unix(),
-		center: spec.Store.Location, radiusM: spec.RadiusM, segments: domain.SetOf(spec.Segments), at: at}
-	if at.cells == nil {
+		center: spec.Store.Location, radiusM: spec.RadiusM, segments: domain.SetOf(spec.Segments), at: p}
+	if p.cells == nil {
 		m.wide = append(m.wide, r)
 	}
-	for _, c := range at.cells {
+	for _, c := range p.cells {
 		m.cells[c] = append(m.cells[c], r)
 	}
 }
 
 func (m *Promos) unplace(id string) {
-	at, ok := m.placed[id]
+	p, ok := m.placed[id]
 	if !ok {
 		return
 	}
 	delete(m.placed, id)
-	m.wide = slices.DeleteFunc(m.wide, func(r reach) bool { return r.at == at })
-	for _, c := range at.cells {
-		in := slices.DeleteFunc(m.cells[c], func(r reach) bool { return r.at == at })
+	m.wide = slices.DeleteFunc(m.wide, func(r reach) bool { return r.at == p })
+	for _, c := range p.cells {
+		in := slices.DeleteFunc(m.cells[c], func(r reach) bool { return r.at == p })
 		if len(in) == 0 {
 			delete(m.cells, c)
 		} else {
@@ -157,7 +250,7 @@ func (m *Promos) unplace(id string) {
 func (m *Promos) visible(u app.UserView, at domain.Location, now time.Time) []app.VisiblePromo {
 	type seen struct {
 		d  float64
-		at *placed
+		at *promo
 	}
 	var buf [64]seen
 	found := buf[:0]
@@ -171,7 +264,7 @@ func (m *Promos) visible(u app.UserView, at domain.Location, now time.Time) []ap
 			if sec < r.startSec || sec > r.endSec || !r.circle.ContainsPoint(pt) {
 				continue // surely not active now, or surely out of reach
 			}
-			if d, ok := domain.Reaches(r.segments, r.center, r.radiusM, wants, at); ok && r.at.promo.Status(now) == domain.PromoStatusActive {
+			if d, ok := domain.Reaches(r.segments, r.center, r.radiusM, wants, at); ok && r.at.Status(now) == domain.PromoStatusActive {
 				found = append(found, seen{d, r.at})
 			}
 		}
@@ -184,14 +277,9 @@ func (m *Promos) visible(u app.UserView, at domain.Location, now time.Time) []ap
 	})
 	vs := make([]app.VisiblePromo, len(found))
 	for i, f := range found {
-		vs[i] = app.VisiblePromo{ID: f.at.id, Spec: &f.at.spec, Available: f.at.promo.Stock(now).Available, DistanceM: f.d}
+		vs[i] = app.VisiblePromo{ID: f.at.id, Spec: &f.at.spec, Available: f.at.Stock(now).Available, DistanceM: f.d}
 	}
 	return vs
-}
-
-func (m *Promos) closeHold(id string) {
-	delete(m.held, id)
-	delete(m.expiresAt, id)
 }
 
 // promoOf names the promo a promo-stream event belongs to.
@@ -216,7 +304,7 @@ func promoOf(e domain.Event) string {
 }
 
 // view calls f with the promo under the read lock.
-func (m *Promos) view(id string, f func(*domain.Promo)) bool {
+func (m *Promos) view(id string, f func(*promo)) bool {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	p, ok := m.promos[id]
@@ -227,7 +315,7 @@ func (m *Promos) view(id string, f func(*domain.Promo)) bool {
 }
 
 // each calls f for every promo under the read lock, in no order.
-func (m *Promos) each(f func(*domain.Promo)) {
+func (m *Promos) each(f func(*promo)) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	for _, p := range m.promos {
@@ -238,22 +326,21 @@ func (m *Promos) each(f func(*domain.Promo)) {
 func (m *Promos) reservation(id string, now time.Time) (app.ReservationView, bool) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	p, ok := m.promos[m.reservations[id]]
+	at, ok := m.reservations[id]
 	if !ok {
 		return app.ReservationView{}, false
 	}
-	r, ok := p.Reservation(id)
-	return app.NewReservationView(r, now), ok
+	return app.NewReservationView(at.p.reservation(at.i), now), true
 }
 
 func (m *Promos) due(now time.Time) (activate, end []string) {
-	m.each(func(p *domain.Promo) {
+	m.each(func(p *promo) {
 		switch {
-		case p.Cancelled() || p.Ended():
+		case p.life.Cancelled || p.life.Ended:
 		case p.Status(now) == domain.PromoStatusEnded:
-			end = append(end, p.ID())
-		case p.Status(now) == domain.PromoStatusActive && !p.Activated():
-			activate = append(activate, p.ID())
+			end = append(end, p.id)
+		case p.Status(now) == domain.PromoStatusActive && !p.life.Activated:
+			activate = append(activate, p.id)
 		}
 	})
 	return activate, end
@@ -263,9 +350,9 @@ func (m *Promos) expiredHolds(now time.Time) []app.Hold {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	var hs []app.Hold
-	for id, at := range m.expiresAt {
-		if !now.Before(at) {
-			hs = append(hs, m.held[id])
+	for id, at := range m.open {
+		if !now.Before(at.p.holds[at.i].expiry()) {
+			hs = append(hs, app.Hold{PromoID: at.p.id, ReservationID: id})
 		}
 	}
 	sort.Slice(hs, func(i, j int) bool { return hs[i].ReservationID < hs[j].ReservationID })

@@ -121,7 +121,7 @@ func (rm *ReadModel) WaitFor(ctx context.Context, w app.Written) error {
 
 func (rm *ReadModel) Promo(id string, now time.Time) (app.PromoView, bool) {
 	var v app.PromoView
-	ok := rm.promos.current().view(id, func(p *domain.Promo) {
+	ok := rm.promos.current().view(id, func(p *promo) {
 		v = app.NewPromoView(p, now, 0)
 	})
 	v.NotificationsSent = rm.NotificationsSent(id)
@@ -130,7 +130,7 @@ func (rm *ReadModel) Promo(id string, now time.Time) (app.PromoView, bool) {
 
 func (rm *ReadModel) Promos(status domain.PromoStatus, now time.Time) []app.PromoView {
 	vs := []app.PromoView{}
-	rm.promos.current().each(func(p *domain.Promo) {
+	rm.promos.current().each(func(p *promo) {
 		if status == "" || p.Status(now) == status {
 			vs = append(vs, app.NewPromoView(p, now, 0))
 		}

@@ -3,8 +3,6 @@ package readmodel
 import (
 	"strings"
 	"time"
-
-	"github.com/flashpromo/flashpromo/domain"
 )
 
 // Retention keeps the models' size flat in steady state: old notifications
@@ -157,51 +155,34 @@ func (m *Notifications) countOld(promoID string, sentAt int64) {
 }
 
 // evict drops the promos whose retirement has come, with their
-// reservations and their events.
+// reservations.
 func (m *Promos) evict() int {
 	if m.retired == nil {
 		return 0
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	gone := map[string]bool{}
-	for id, p := range m.promos {
+	n := 0
+	for _, p := range m.promos {
 		if m.retires(p) {
-			gone[id] = true
+			m.drop(p)
+			n++
 		}
 	}
-	m.drop(gone)
-	return len(gone)
+	return n
 }
 
 // retires tells whether a promo is over and has been long enough.
-func (m *Promos) retires(p *domain.Promo) bool {
-	return m.retired != nil && (p.Ended() || p.Cancelled()) && m.retired(p.Spec().EndsAt)
+func (m *Promos) retires(p *promo) bool {
+	return m.retired != nil && (p.life.Ended || p.life.Cancelled) && m.retired(p.spec.EndsAt)
 }
 
-// drop removes promos; the caller holds the lock.
-func (m *Promos) drop(gone map[string]bool) {
-	if len(gone) == 0 {
-		return
+// drop removes a promo; the caller holds the lock.
+func (m *Promos) drop(p *promo) {
+	for _, h := range p.holds {
+		delete(m.reservations, h.id)
+		delete(m.open, h.id)
 	}
-	for id := range gone {
-		for _, r := range m.promos[id].Reservations() {
-			delete(m.reservations, r.ID)
-			m.closeHold(r.ID)
-		}
-		m.unplace(id)
-		delete(m.promos, id)
-	}
-	// A new slice: a snapshot may be encoding the old one.
-	kept := make([]domain.Event, 0, len(m.events))
-	for _, e := range m.events {
-		id := promoOf(e)
-		if c, ok := e.(domain.PromoCreated); ok {
-			id = c.PromoID
-		}
-		if !gone[id] {
-			kept = append(kept, e)
-		}
-	}
-	m.events = kept
+	m.unplace(p.id)
+	delete(m.promos, p.id)
 }

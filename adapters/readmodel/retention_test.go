@@ -28,7 +28,7 @@ func (c *stepClock) set(t time.Time) { c.mu.Lock(); c.now = t; c.mu.Unlock() }
 
 // sizes counts the entries the models hold for what the retention bounds.
 type sizes struct {
-	notices, noticeUsers, words, promos, promoEvents, reservations int
+	notices, noticeUsers, words, promos, promoHolds, reservations int
 }
 
 func sizesOf(rm *ReadModel) sizes {
@@ -37,7 +37,11 @@ func sizesOf(rm *ReadModel) sizes {
 	defer n.mu.RUnlock()
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	return sizes{n.len(), len(n.users), len(n.msgs), len(p.promos), len(p.events), len(p.reservations)}
+	holds := 0
+	for _, r := range p.promos {
+		holds += len(r.holds)
+	}
+	return sizes{n.len(), len(n.users), len(n.msgs), len(p.promos), holds, len(p.reservations)}
 }
 
 const (

@@ -108,8 +108,8 @@ func TestSnapshotRoundTrip(t *testing.T) {
 			t.Fatalf("count(%s) = %d, want %d", pid, notes2.count(pid), notes.count(pid))
 		}
 		var v1, v2 app.PromoView
-		promos.view(pid, func(p *domain.Promo) { v1 = app.NewPromoView(p, scaleNow, 0) })
-		promos2.view(pid, func(p *domain.Promo) { v2 = app.NewPromoView(p, scaleNow, 0) })
+		promos.view(pid, func(p *promo) { v1 = app.NewPromoView(p, scaleNow, 0) })
+		promos2.view(pid, func(p *promo) { v2 = app.NewPromoView(p, scaleNow, 0) })
 		if !reflect.DeepEqual(v1, v2) {
 			t.Fatalf("promo %s:\n got %+v\nwant %+v", pid, v2, v1)
 		}
