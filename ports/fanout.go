@@ -39,7 +39,8 @@ type Fanout struct {
 // FanoutObserver is told how each shard a worker handled went.
 type FanoutObserver interface {
 	ShardDone(notified int)
-	ShardFailed() // it comes again
+	ShardFailed()   // it comes again
+	ShardRepeated() // a copy of one this instance finished lately: acked as it is
 }
 
 // NewFanoutRouter is the one reaction to a promo's activation: a planner
@@ -103,9 +104,19 @@ func plan(send message.Publisher, m cqrs.CommandEventMarshaler, parts int) func(
 	}
 }
 
-// notify handles one shard.
+// notify handles one shard, unless it is a copy of a shard it finished
+// lately.
 func notify(a app.Application, f Fanout) func(context.Context, *FanoutShard) error {
+	finished := newRecentSet(recentShards)
 	return func(ctx context.Context, s *FanoutShard) error {
+		id := cqrs.OriginalMessageFromCtx(ctx).UUID
+		if finished.has(id) {
+			if f.Observe != nil {
+				f.Observe.ShardRepeated()
+			}
+			f.Log.Debug("fan-out shard repeated: acked as it is", "promo", s.PromoID, "shard", s.Shard, "of", s.Shards, "message", id)
+			return nil
+		}
 		n, err := notifyShard(ctx, a, f.CatchUp, s)
 		if err != nil {
 			if f.Observe != nil && ctx.Err() == nil {
@@ -113,6 +124,7 @@ func notify(a app.Application, f Fanout) func(context.Context, *FanoutShard) err
 			}
 			return err
 		}
+		finished.add(id)
 		if f.Observe != nil {
 			f.Observe.ShardDone(n)
 		}

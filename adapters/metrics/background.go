@@ -56,7 +56,7 @@ func NewFanout(reg prometheus.Registerer) *Fanout {
 	f := &Fanout{
 		shards: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "flashpromo_fanout_shards_total",
-			Help: "Fan-out shards this instance handled, by outcome (done, failed: it comes again).",
+			Help: "Fan-out shards this instance handled, by outcome (done; failed: it comes again; repeat: a copy of one it finished lately, acked as it is).",
 		}, []string{"outcome"}),
 		notified: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "flashpromo_fanout_notified_total",
@@ -65,6 +65,7 @@ func NewFanout(reg prometheus.Registerer) *Fanout {
 	}
 	f.shards.WithLabelValues("done")
 	f.shards.WithLabelValues("failed")
+	f.shards.WithLabelValues("repeat")
 	reg.MustRegister(f.shards, f.notified)
 	return f
 }
@@ -75,3 +76,5 @@ func (f *Fanout) ShardDone(notified int) {
 }
 
 func (f *Fanout) ShardFailed() { f.shards.WithLabelValues("failed").Inc() }
+
+func (f *Fanout) ShardRepeated() { f.shards.WithLabelValues("repeat").Inc() }
