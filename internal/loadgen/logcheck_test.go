@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -88,7 +89,7 @@ func TestLogCheckSaysWhichInvariantFails(t *testing.T) {
 func TestVerdictOfALongRunComparesTheLastMinuteWithTheSecond(t *testing.T) {
 	const duration = 10 * time.Minute
 	run := func(rss2, rss10 float64, p2, p10 time.Duration) []string {
-		s := &soak{stats: newSoakStats(t0, soakWindow, duration)}
+		s := &soak{l: &Loader{Out: io.Discard}, stats: newSoakStats(t0, soakWindow, duration)}
 		for w, rss := range map[int]float64{1: rss2, 9: rss10} {
 			s.stats.resident(t0.Add(time.Duration(w)*soakWindow), rss)
 		}
@@ -106,7 +107,7 @@ func TestVerdictOfALongRunComparesTheLastMinuteWithTheSecond(t *testing.T) {
 	if !strings.Contains(got, "resident memory grew") || !strings.Contains(got, "p99 grew") {
 		t.Errorf("over 20 %%: %q", got)
 	}
-	s := &soak{stats: newSoakStats(t0, soakWindow, duration)}
+	s := &soak{l: &Loader{Out: io.Discard}, stats: newSoakStats(t0, soakWindow, duration)}
 	s.stats.record("POST /v1/promos", t0, time.Millisecond, 503, nil)
 	if got := strings.Join(s.verdict(duration), ""); !strings.Contains(got, "1 answers 5xx") {
 		t.Errorf("a 503: %q", got)

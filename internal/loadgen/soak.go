@@ -126,11 +126,11 @@ func (s *soak) registerUsers(from, to int) error {
 	return nil
 }
 
-// register signs up a user every 100 ms, one in twenty a frequent buyer
+// register signs up a user every 200 ms, one in twenty a frequent buyer
 // (registered long ago, three purchases reported).
 func (s *soak) register(run context.Context) {
 	r := newRand()
-	ports.Every(run, 100*time.Millisecond, func(context.Context) {
+	ports.Every(run, 200*time.Millisecond, func(context.Context) {
 		n := int(s.next.Add(1))
 		id, frequent := s.l.User(n), n%20 == 0
 		registered := time.Now().Add(-time.Hour)
@@ -150,11 +150,11 @@ func (s *soak) register(run context.Context) {
 	})
 }
 
-// registerBatches loads 200 users at once every 10 s.
+// registerBatches loads 100 users at once every 10 s.
 func (s *soak) registerBatches(run context.Context) {
 	ports.Every(run, 10*time.Second, func(context.Context) {
-		from := int(s.next.Add(200)) - 200
-		_ = s.registerUsers(from, from+200)
+		from := int(s.next.Add(100)) - 100
+		_ = s.registerUsers(from, from+100)
 	})
 }
 
@@ -363,6 +363,7 @@ func (s *soak) sample(run context.Context) {
 		if err == nil {
 			s.stats.resident(t, rss)
 		}
+		s.stats.loaded(t)
 	})
 }
 
@@ -372,8 +373,8 @@ func (s *soak) progress(run context.Context) {
 		fivexx, unanswered := s.stats.failed()
 		w := int(time.Since(s.stats.start)/soakWindow) - 1
 		f := s.stats.figures(w)
-		fmt.Fprintf(s.l.Out, "  minute %d: %d requests, p99 %s, resident %.1f MiB; %d 5xx, %d unanswered so far\n",
-			w+1, len(f.all.ds), ms(f.all.quantile(0.99)), f.rss/(1<<20), fivexx, unanswered)
+		fmt.Fprintf(s.l.Out, "  minute %d: %d requests, p99 %s, resident %.1f MiB, load average up to %.1f; %d 5xx, %d unanswered so far\n",
+			w+1, len(f.all.ds), ms(f.all.quantile(0.99)), f.rss/(1<<20), f.load, fivexx, unanswered)
 	})
 }
 
@@ -390,6 +391,9 @@ func (s *soak) verdict(duration time.Duration) []string {
 		return out
 	}
 	second, last := s.stats.figures(1), s.stats.figures(int(duration/soakWindow)-1)
+	fmt.Fprintf(s.l.Out, "last minute against the second: resident %.1f/%.1f MiB (×%.2f), p99 %s/%s (×%.2f)\n",
+		last.rss/(1<<20), second.rss/(1<<20), last.rss/second.rss, ms(last.all.quantile(0.99)), ms(second.all.quantile(0.99)),
+		float64(last.all.quantile(0.99))/float64(second.all.quantile(0.99)))
 	if last.rss > soakGrowthLimit*second.rss {
 		out = append(out, fmt.Sprintf("resident memory grew: %.1f MiB in the last minute, %.1f MiB in the second",
 			last.rss/(1<<20), second.rss/(1<<20)))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -24,6 +25,7 @@ type soakStats struct {
 	mu       sync.Mutex
 	lat      []map[string]*latencies // by window, by endpoint
 	rss      []float64               // the most resident bytes seen in each window
+	load     []float64               // the highest load average of this machine seen in each window
 	codes    map[string]map[int]int  // by endpoint, by status (0: no answer)
 	failures []string                // the first 5xx and unanswered requests, to show
 }
@@ -39,6 +41,7 @@ func (s *soakStats) at(t time.Time) int {
 	for len(s.lat) <= w {
 		s.lat = append(s.lat, map[string]*latencies{})
 		s.rss = append(s.rss, 0)
+		s.load = append(s.load, 0)
 	}
 	return w
 }
@@ -69,6 +72,23 @@ func (s *soakStats) resident(t time.Time, bytes float64) {
 	s.rss[w] = max(s.rss[w], bytes)
 }
 
+// loaded notes this machine's load average at t (the server's too, when it
+// runs here): the figures of a shared machine mean little without it.
+func (s *soakStats) loaded(t time.Time) {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return
+	}
+	var load float64
+	if _, err := fmt.Sscan(string(data), &load); err != nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	w := s.at(t)
+	s.load[w] = max(s.load[w], load)
+}
+
 // failed counts the 5xx answers and the requests that got no answer.
 func (s *soakStats) failed() (fivexx, unanswered int) {
 	s.mu.Lock()
@@ -91,7 +111,7 @@ type windowFigures struct {
 	endpoints []string
 	of        map[string]*latencies
 	all       *latencies
-	rss       float64
+	rss, load float64
 }
 
 func (s *soakStats) figures(w int) windowFigures {
@@ -107,7 +127,7 @@ func (s *soakStats) figures(w int) windowFigures {
 		f.all.ds = append(f.all.ds, lat.ds...)
 	}
 	slices.Sort(f.endpoints)
-	f.rss = s.rss[w]
+	f.rss, f.load = s.rss[w], s.load[w]
 	return f
 }
 
@@ -120,8 +140,8 @@ func (s *soakStats) printWindow(out io.Writer, w int) {
 		lat := f.of[e]
 		fmt.Fprintf(out, "  %-42s %7d  p50 %9s  p99 %9s\n", e, len(lat.ds), ms(lat.quantile(0.5)), ms(lat.quantile(0.99)))
 	}
-	fmt.Fprintf(out, "  %-42s %7d  p50 %9s  p99 %9s  resident %.1f MiB\n", "all", len(f.all.ds),
-		ms(f.all.quantile(0.5)), ms(f.all.quantile(0.99)), f.rss/(1<<20))
+	fmt.Fprintf(out, "  %-42s %7d  p50 %9s  p99 %9s  resident %.1f MiB, load average up to %.1f\n", "all", len(f.all.ds),
+		ms(f.all.quantile(0.5)), ms(f.all.quantile(0.99)), f.rss/(1<<20), f.load)
 }
 
 // printStatuses writes each endpoint's answers by status.
