@@ -18,7 +18,6 @@ import (
 // the same in every minute, whatever the answers' speed.
 const (
 	soakWindow      = time.Minute             // a row of the report
-	soakSeedUsers   = 2000                    // registered before the actors start
 	soakFresh       = 2000                    // buyers and crowds come from the users registered last
 	soakGrowthLimit = 1.20                    // last minute against the second, over 10 minutes or more
 	soakLongRun     = 10 * time.Minute        // from this long on, the growth is checked
@@ -37,7 +36,8 @@ var (
 
 func storeCaller(id string) Caller { return Caller{Role: "store", Subject: id, StoreID: id} }
 
-// Soak runs a mixed load on the server for duration, all at once: users
+// Soak registers users, the population of a service in use, then runs a
+// mixed load on the server for duration, all at once: users
 // registering, moving and buying through holds; promos created and
 // cancelled every few seconds; flash crowds on a hot promo (holds bought,
 // released, and left to expire); reads; replays of the event log. Each
@@ -46,16 +46,17 @@ func storeCaller(id string) Caller { return Caller{Role: "store", Subject: id, S
 // from the log once the last hold's time has passed. It fails, saying why,
 // on any 5xx or unanswered request, a broken invariant and, for 10 minutes
 // or more, memory or p99 of the last minute over 1.2 times the second's.
-func (l *Loader) Soak(ctx context.Context, duration time.Duration) error {
+func (l *Loader) Soak(ctx context.Context, users int, duration time.Duration) error {
 	if l.JWTSecret == "" {
 		return errors.New("soak: each caller needs a token of its role: set --jwt-secret (the server's FLASHPROMO_JWT_SECRET)")
 	}
-	start := time.Now()
-	s := &soak{l: l, ctx: ctx, stats: newSoakStats(start, soakWindow, duration), hotStore: storeCaller(l.Run + "-hot")}
-	fmt.Fprintf(l.Out, "soak: %s of mixed load on %s, run %s\n", duration, l.Server, l.Run)
-	if err := s.seed(); err != nil {
+	s := &soak{l: l, ctx: ctx, hotStore: storeCaller(l.Run + "-hot")}
+	fmt.Fprintf(l.Out, "soak: %d users, then %s of mixed load on %s, run %s\n", users, duration, l.Server, l.Run)
+	if err := s.seed(users); err != nil {
 		return err
 	}
+	start := time.Now()
+	s.stats = newSoakStats(start, soakWindow, duration)
 	run, stop := context.WithDeadline(ctx, start.Add(duration))
 	defer stop()
 	var wg sync.WaitGroup
@@ -107,23 +108,28 @@ func (s *soak) send(endpoint, method, path string, body, out any, as Caller) (in
 	return code, err
 }
 
-func (s *soak) seed() error {
-	from := int(s.next.Add(soakSeedUsers)) - soakSeedUsers
-	return s.registerUsers(from, from+soakSeedUsers)
+// seed registers n users before the clock starts, seedBatch a request.
+func (s *soak) seed(n int) error {
+	for from := 0; from < n; from += seedBatch {
+		to := min(from+seedBatch, n)
+		if _, err := s.registerUsers(from, to); err != nil {
+			return fmt.Errorf("registering the population: %w", err)
+		}
+	}
+	s.next.Store(int64(n))
+	return nil
 }
 
-func (s *soak) registerUsers(from, to int) error {
-	t := time.Now()
+// registerUsers registers users from to to as the marketplace, in one batch.
+func (s *soak) registerUsers(from, to int) (int, error) {
 	r := rand.New(rand.NewPCG(uint64(from), uint64(to)))
 	code, err := s.l.registerUsers(s.ctx, r, from, to, 1500, time.Now().Add(-time.Hour), marketplace)
-	s.stats.record("POST /v1/users/batch", t, time.Since(t), code, err)
-	if err != nil {
-		return err
+	if err == nil {
+		for i := from; i < to; i++ {
+			s.users.add(s.l.User(i))
+		}
 	}
-	for i := from; i < to; i++ {
-		s.users.add(s.l.User(i))
-	}
-	return nil
+	return code, err
 }
 
 // register signs up a user every 200 ms, one in twenty a frequent buyer
@@ -153,8 +159,9 @@ func (s *soak) register(run context.Context) {
 // registerBatches loads 100 users at once every 10 s.
 func (s *soak) registerBatches(run context.Context) {
 	ports.Every(run, 10*time.Second, func(context.Context) {
-		from := int(s.next.Add(100)) - 100
-		_ = s.registerUsers(from, from+100)
+		from, t := int(s.next.Add(100))-100, time.Now()
+		code, err := s.registerUsers(from, from+100)
+		s.stats.record("POST /v1/users/batch", t, time.Since(t), code, err)
 	})
 }
 
@@ -332,22 +339,22 @@ func (s *soak) read(run context.Context) {
 	})
 }
 
-// replay has an analyst page through the whole log, 1,000 events a page,
-// every 2 s (a replay longer than that starts again when it ends).
+// replay has an analyst page through the whole log, a page of 1,000 events
+// every 100 ms, from the start again once at its head: paced by the page,
+// so that the replays weigh the same while the log grows.
 func (s *soak) replay(run context.Context) {
-	ports.Every(run, 2*time.Second, func(context.Context) {
-		var after int64
-		for run.Err() == nil {
-			var page struct {
-				Events    []struct{} `json:"events"`
-				NextAfter int64      `json:"next_after"`
-			}
-			path := fmt.Sprintf("/v1/events?after=%d&limit=1000", after)
-			if _, err := s.send("GET /v1/events", http.MethodGet, path, nil, &page, analyst); err != nil || len(page.Events) == 0 {
-				return
-			}
-			after = page.NextAfter
+	var after int64
+	ports.Every(run, 100*time.Millisecond, func(context.Context) {
+		var page struct {
+			Events    []struct{} `json:"events"`
+			NextAfter int64      `json:"next_after"`
 		}
+		path := fmt.Sprintf("/v1/events?after=%d&limit=1000", after)
+		if _, err := s.send("GET /v1/events", http.MethodGet, path, nil, &page, analyst); err != nil || len(page.Events) == 0 {
+			after = 0
+			return
+		}
+		after = page.NextAfter
 	})
 }
 

@@ -62,7 +62,7 @@ func TestSoak(t *testing.T) {
 			t.Fatalf("the service is not ready after a minute:\n%s", tail(logs.Name(), 40))
 		}
 	}
-	err = l.Soak(ctx, duration)
+	err = l.Soak(ctx, 2000, duration)
 	t.Logf("soak:\n%s", out.String())
 	if err != nil {
 		t.Fatalf("%v\nthe server's last log lines:\n%s", err, tail(logs.Name(), 40))
