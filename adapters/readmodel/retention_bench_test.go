@@ -2,7 +2,9 @@ package readmodel
 
 import (
 	"fmt"
+	"os"
 	"runtime"
+	"strconv"
 	"testing"
 	"time"
 
@@ -11,24 +13,34 @@ import (
 	"github.com/flashpromo/flashpromo/domain"
 )
 
-// BenchmarkRetentionHeap folds 60 simulated days of a daily promo to 100k
-// users into the models with the default retention, pruning once a day as
-// the service does, and reports the heap in use at the end and on day 30
-// (when the retention starts to drop): flat means the two are close.
+// BenchmarkRetentionHeap folds 60 simulated days of a daily promo to every
+// user into the models with the default retention, pruning once a day as
+// the service does, and reports the heap in use (and the resident memory)
+// on day 2, on day 30 (when the retention starts to drop) and on day 60:
+// flat means the last two are close. FLASHPROMO_RETENTION_USERS sets the
+// population (default 100,000):
 //
 //	go test ./adapters/readmodel -run '^$' -bench RetentionHeap -benchtime 1x
+//	FLASHPROMO_RETENTION_USERS=1000000 go test ./adapters/readmodel -run '^$' -bench RetentionHeap -benchtime 1x -timeout 60m
 func BenchmarkRetentionHeap(b *testing.B) {
-	const users, days = 100_000, 60
+	const days = 60
+	users := 100_000
+	if s := os.Getenv("FLASHPROMO_RETENTION_USERS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			b.Fatalf("FLASHPROMO_RETENTION_USERS=%q: want a whole number ≥ 1", s)
+		}
+		users = n
+	}
 	ids := make([]string, users)
 	for i := range ids {
-		ids[i] = fmt.Sprintf("user-%06d", i)
+		ids[i] = fmt.Sprintf("user-%07d", i)
 	}
 	for range b.N {
 		clock := &stepClock{now: retentionDay0}
 		rm := New(nil, domain.DefaultSegmentRules(), nil)
 		rm.UseRetention(Retention{Notifications: 30 * 24 * time.Hour, EndedPromos: 24 * time.Hour, Now: clock.Now})
 		notes, promos := rm.notifications.current(), rm.promos.current()
-		var day30 uint64
 		for d := range days {
 			at := retentionDay0.AddDate(0, 0, d)
 			clock.set(at)
@@ -44,20 +56,25 @@ func BenchmarkRetentionHeap(b *testing.B) {
 			clock.set(at.Add(3 * time.Hour))
 			promos.Apply(domain.PromoEnded{PromoID: pid})
 			rm.Prune()
-			if d == 30 {
-				day30 = heapInUse()
+			if day := d + 1; day == 2 || day%10 == 0 {
+				reportMemory(b, day, sizesOf(rm).notices, day == 2 || day == 30 || day == days)
 			}
 		}
-		b.ReportMetric(float64(day30)/(1<<20), "MiB-heap-day30")
-		b.ReportMetric(float64(heapInUse())/(1<<20), "MiB-heap-day60")
-		b.ReportMetric(float64(sizesOf(rm).notices), "notices-kept")
 		runtime.KeepAlive(rm)
 	}
 }
 
-func heapInUse() uint64 {
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return ms.HeapInuse
+// reportMemory logs the heap in use after a collection and the resident
+// memory on the given day, with the notices kept, and reports them as
+// metrics when asked.
+func reportMemory(b *testing.B, day, notices int, metric bool) {
+	heap := heapInuse()
+	rss, _, ok := residentMiB()
+	if metric {
+		b.ReportMetric(heap, fmt.Sprintf("MiB-heap-day%d", day))
+		if ok {
+			b.ReportMetric(rss, fmt.Sprintf("MiB-rss-day%d", day))
+		}
+	}
+	b.Logf("day %d: %d notices kept, heap in use %.1f MiB, resident %.1f MiB", day, notices, heap, rss)
 }

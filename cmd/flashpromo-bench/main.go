@@ -1,5 +1,6 @@
 // Command flashpromo-bench loads a running Flash Promo server and prints
-// the figures of BENCHMARKS.md: a fan-out, a flash crowd, reads.
+// the figures of BENCHMARKS.md: a fan-out, a flash crowd, reads; and soaks
+// it in a mixed load, checking the invariants after (RELIABILITY.md).
 package main
 
 import (
@@ -68,6 +69,14 @@ func command() *cobra.Command {
 	query.Flags().IntVar(&promos, "promos", 1_000, "active promos to seed")
 	query.Flags().Float64Var(&spreadKm, "spread-km", 25, "radius around the centre over which users and promos are scattered")
 	query.Flags().DurationVar(&duration, "duration", 10*time.Second, "how long to read")
-	root.AddCommand(fanout, reserve, query)
+	var soakFor time.Duration
+	var soakUsers int
+	soak := &cobra.Command{Use: "soak", Short: "A mixed load of every kind at once; p50/p99 and memory per minute, then the invariants from the log",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return l.Soak(cmd.Context(), soakUsers, soakFor)
+		}}
+	soak.Flags().IntVar(&soakUsers, "users", 2_000, "users registered before the load, the population of a service in use")
+	soak.Flags().DurationVar(&soakFor, "duration", 10*time.Minute, "how long to load (from 10m on, memory and p99 must not grow)")
+	root.AddCommand(fanout, reserve, query, soak)
 	return root
 }

@@ -34,7 +34,7 @@ type Loader struct {
 	Client      *http.Client
 	Out         io.Writer
 
-	tokens  sync.Map     // user id -> "Bearer <token>"
+	tokens  sync.Map     // Caller -> "Bearer <token>"
 	replied atomic.Int64 // bytes of the replies read
 }
 
@@ -64,9 +64,33 @@ func (l *Loader) operator() string {
 // Centre is TechShop's corner of Mexico City; the scenarios scatter around it.
 var Centre = struct{ Lat, Lng float64 }{19.4326, -99.1332}
 
-// call sends a JSON request as user (the operator when ""), and decodes the
+// Caller is who a request is sent as: a holder of one role of the
+// marketplace's tokens (a client is its user, a store manages StoreID), or,
+// when zero, the operator.
+type Caller struct {
+	Role    string // client, store, marketplace, analyst or admin
+	Subject string
+	StoreID string
+}
+
+// Client is the caller acting as user: the user itself, or the operator when
+// user is "".
+func Client(user string) Caller {
+	if user == "" {
+		return Caller{}
+	}
+	return Caller{Role: "client", Subject: user}
+}
+
+// Call sends a JSON request as user (the operator when ""), and decodes the
 // reply into out (when not nil).
 func (l *Loader) Call(ctx context.Context, method, path string, body, out any, user string) (int, error) {
+	return l.Send(ctx, method, path, body, out, Client(user))
+}
+
+// Send sends a JSON request as caller, and decodes the reply into out (when
+// not nil). A status of 300 or more with out set is an error with the body.
+func (l *Loader) Send(ctx context.Context, method, path string, body, out any, as Caller) (int, error) {
 	var rd io.Reader
 	if body != nil {
 		data, err := json.Marshal(body)
@@ -80,7 +104,7 @@ func (l *Loader) Call(ctx context.Context, method, path string, body, out any, u
 		return 0, err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	credential, err := l.credential(user)
+	credential, err := l.credential(as)
 	if err != nil {
 		return 0, err
 	}
@@ -101,20 +125,22 @@ func (l *Loader) Call(ctx context.Context, method, path string, body, out any, u
 	return res.StatusCode, json.Unmarshal(data, out)
 }
 
-// credential is the Authorization header of a request as user: the user's
-// own token, minted once, when the secret is known.
-func (l *Loader) credential(user string) (string, error) {
-	if user == "" || l.JWTSecret == "" {
+// credential is the Authorization header of a request as caller: the
+// caller's own token, minted once, when the secret is known; else the
+// operator's.
+func (l *Loader) credential(as Caller) (string, error) {
+	if as == (Caller{}) || l.JWTSecret == "" {
 		return "Bearer " + l.operator(), nil
 	}
-	if t, ok := l.tokens.Load(user); ok {
+	if t, ok := l.tokens.Load(as); ok {
 		return t.(string), nil
 	}
-	t, err := auth.Mint(l.JWTSecret, auth.Token{Subject: user, IssuedAt: time.Now(), TTL: 24 * time.Hour})
+	t, err := auth.Mint(l.JWTSecret, auth.Token{Subject: as.Subject, Roles: []string{as.Role}, StoreID: as.StoreID,
+		IssuedAt: time.Now(), TTL: 24 * time.Hour})
 	if err != nil {
 		return "", err
 	}
-	l.tokens.Store(user, "Bearer "+t)
+	l.tokens.Store(as, "Bearer "+t)
 	return "Bearer " + t, nil
 }
 
@@ -131,32 +157,46 @@ func around(r *rand.Rand, maxM float64) map[string]float64 {
 // the contract's 10,000 users a request.
 const seedBatch = 5000
 
-// seedUsers registers n new users within spreadM of the Centre.
+// SeedUsers registers n new users within spreadM of the Centre.
 func (l *Loader) SeedUsers(ctx context.Context, n int, spreadM float64) error {
 	r := rand.New(rand.NewPCG(1, uint64(n)))
-	registered := time.Now().Add(-72 * time.Hour).Format(time.RFC3339)
+	registered := time.Now().Add(-72 * time.Hour)
 	start := time.Now()
 	for from := 0; from < n; from += seedBatch {
-		batch := make([]map[string]any, 0, seedBatch)
-		for i := from; i < min(from+seedBatch, n); i++ {
-			batch = append(batch, map[string]any{"user_id": l.User(i), "registered_at": registered, "location": around(r, spreadM)})
-		}
-		var ok map[string]int
-		if _, err := l.Call(ctx, http.MethodPost, "/v1/users/batch", map[string]any{"users": batch}, &ok, ""); err != nil {
+		to := min(from+seedBatch, n)
+		if _, err := l.registerUsers(ctx, r, from, to, spreadM, registered, Caller{}); err != nil {
 			return err
 		}
-		fmt.Fprintf(l.Out, "seeded %d/%d users (%.0f/s)\n", from+len(batch), n, float64(from+len(batch))/time.Since(start).Seconds())
+		fmt.Fprintf(l.Out, "seeded %d/%d users (%.0f/s)\n", to, n, float64(to)/time.Since(start).Seconds())
 	}
 	return nil
 }
 
+// registerUsers registers users from to to (l.User's numbers) in one batch,
+// registered then, within spreadM of the Centre, as caller.
+func (l *Loader) registerUsers(ctx context.Context, r *rand.Rand, from, to int, spreadM float64, registered time.Time, as Caller) (int, error) {
+	batch := make([]map[string]any, 0, to-from)
+	for i := from; i < to; i++ {
+		batch = append(batch, map[string]any{"user_id": l.User(i), "registered_at": registered.Format(time.RFC3339), "location": around(r, spreadM)})
+	}
+	var ok map[string]int
+	return l.Send(ctx, http.MethodPost, "/v1/users/batch", map[string]any{"users": batch}, &ok, as)
+}
+
 func (l *Loader) User(i int) string { return fmt.Sprintf("%s-u%07d", l.Run, i) }
 
-// promo creates a promo of this run at store location loc.
+// Promo creates a promo of this run at store location loc.
 func (l *Loader) Promo(ctx context.Context, id string, loc map[string]float64, starts time.Time, stock int) error {
-	body := map[string]any{
+	var created map[string]any
+	_, err := l.Send(ctx, http.MethodPost, "/v1/promos", promoBody(id, "store-"+id, loc, starts, stock), &created, Caller{})
+	return err
+}
+
+// promoBody is a promo of store at loc, of two hours from starts.
+func promoBody(id, store string, loc map[string]float64, starts time.Time, stock int) map[string]any {
+	return map[string]any{
 		"id":            id,
-		"store":         map[string]any{"id": "store-" + id, "name": "Bench store", "location": loc},
+		"store":         map[string]any{"id": store, "name": "Bench store", "location": loc},
 		"product":       map[string]any{"id": "product-" + id, "name": "Audífonos XYZ"},
 		"regular_price": map[string]any{"amount": 99900, "currency": "MXN"},
 		"promo_price":   map[string]any{"amount": 49900, "currency": "MXN"},
@@ -166,9 +206,6 @@ func (l *Loader) Promo(ctx context.Context, id string, loc map[string]float64, s
 		"ends_at":       starts.Add(2 * time.Hour).Format(time.RFC3339),
 		"stock":         stock,
 	}
-	var created map[string]any
-	_, err := l.Call(ctx, http.MethodPost, "/v1/promos", body, &created, "")
-	return err
 }
 
 // fanout times a fan-out to users through the server and, given the
