@@ -1,7 +1,6 @@
 package readmodel
 
 import (
-	"math"
 	"time"
 
 	"github.com/flashpromo/flashpromo/domain"
@@ -48,9 +47,6 @@ func (m *Users) thaw(r *snapReader) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	users := r.count()
-	if len(m.pages) == 0 {
-		m.pages = make([][]user, 0, min(users, math.MaxInt32)/pageSize+1)
-	}
 	for range users {
 		id := r.string()
 		if r.err != nil {
