@@ -9,27 +9,29 @@ import (
 )
 
 // Notifications keeps each user's notifications and each promo's count, in
-// a layout the garbage collector need not scan: users are numbered, the
-// words a fan-out sends every user (promo, day, title, body) are kept once
-// and numbered, and each notification is a small struct of numbers in pages
-// of a flat slice, linked to the user's previous one by its index. A
-// notification takes 40 bytes plus its share of the page, against some 250
-// bytes and four pointers as a struct of strings.
+// a layout the garbage collector need not scan: users are numbers of the
+// idTable the model shares with the users model; the words a fan-out sends
+// every user (promo, day, title, body) are kept once and numbered, and so
+// are the sends, each words at a time (a fan-out sends them all at one
+// time); each notification is a small struct of numbers in pages of a flat
+// slice, linked to the user's previous one by its index. A notification
+// takes 28 bytes plus its share of the page.
 //
 // Every page only grows: a notification, once recorded, never changes, so a
 // snapshot copies the slice headers under the lock and reads the rest
 // without it.
 type Notifications struct {
-	mu      sync.RWMutex
-	users   map[string]int32 // user id -> number
-	userIDs []string         // by number
-	last    []int32          // by user number: their newest notice, or -1
-	words   map[message]int32
-	msgs    []message
-	lastMsg int32            // the words of the newest notice
-	sent    map[string]tally // by promo id
-	pages   [][]notice
-	odd     []oddNotice // notices whose id is not a uuid or whose time is not UTC
+	ids       *idTable
+	mu        sync.RWMutex
+	last      []int32 // by user number: their newest notice, or -1
+	words     map[message]int32
+	msgs      []message
+	sends     []send
+	sendIndex map[send]int32
+	lastSend  int32            // the send of the newest notice
+	sent      map[string]tally // by promo id
+	pages     [][]notice
+	odd       []oddNotice // notices whose id is not a uuid or whose time is not UTC
 
 	keepFrom int64      // Unix nanoseconds: notices sent before are only counted (retention)
 	pruning  sync.Mutex // one prune at a time
@@ -40,19 +42,28 @@ type message struct {
 	promoID, day, title, body string
 }
 
-// notice is one notification of a user. Its id is a uuid in 16 bytes, as
-// the service makes them (the fan-out's ids are UUIDv7, codec.NewID); any other
-// id, or a time not in UTC, is kept whole in odd and id holds its index.
-type notice struct {
-	id     [16]byte
-	sentAt int64 // Unix nanoseconds
-	user   int32
+// send is what the notifications of one send share: their words, and the
+// time, in Unix nanoseconds.
+type send struct {
 	msg    int32
-	prev   int32 // the user's notice before this one, or -1
-	isOdd  bool
+	sentAt int64
 }
 
+// notice is one notification of a user. Its id is a uuid in 16 bytes, as
+// the service makes them (the fan-out's ids are UUIDv7, codec.NewID), and
+// send its words and time; any other id, or a time not in UTC, is kept
+// whole in odd, and send is ^ its index there.
+type notice struct {
+	id   [16]byte
+	user int32
+	send int32
+	prev int32 // the user's notice before this one, or -1
+}
+
+func (n *notice) isOdd() bool { return n.send < 0 }
+
 type oddNotice struct {
+	msg    int32
 	id     string
 	sentAt time.Time
 }
@@ -63,8 +74,12 @@ const (
 	noticePageSize = 1 << noticePageBits
 )
 
-func NewNotifications() *Notifications {
-	return &Notifications{users: map[string]int32{}, words: map[message]int32{}, sent: map[string]tally{}}
+// NewNotifications makes an empty model with an idTable of its own.
+func NewNotifications() *Notifications { return newNotifications(newIDTable()) }
+
+// newNotifications makes an empty model whose user ids are numbered in ids.
+func newNotifications(ids *idTable) *Notifications {
+	return &Notifications{ids: ids, words: map[message]int32{}, sendIndex: map[send]int32{}, sent: map[string]tally{}}
 }
 
 // tally is what the model knows of a promo's notifications: how many, and
@@ -88,58 +103,68 @@ func (m *Notifications) Apply(e domain.Event) {
 	if !ok {
 		return
 	}
+	user := m.ids.intern(n.UserID)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.add(n.UserID, message{promoID: n.PromoID, day: n.Day, title: n.Title, body: n.Body}, n.NotificationID, n.SentAt)
+	m.add(user, message{promoID: n.PromoID, day: n.Day, title: n.Title, body: n.Body}, n.NotificationID, n.SentAt)
 }
 
 // add records a notification; the caller holds the lock. One sent before
 // the retention's horizon is only counted.
-func (m *Notifications) add(userID string, w message, id string, sentAt time.Time) {
+func (m *Notifications) add(user int32, w message, id string, sentAt time.Time) {
 	if m.keepFrom > 0 && sentAt.UnixNano() < m.keepFrom {
 		m.countOld(w.promoID, sentAt.UnixNano())
 		return
 	}
-	user, msg := m.intern(userID, w)
-	nt := notice{user: user, msg: msg}
+	msg := m.intern(w)
+	nt := notice{user: user}
 	if uuid, ok := parseUUID(id); ok && sentAt.Location() == time.UTC {
-		nt.id, nt.sentAt = uuid, sentAt.UnixNano()
+		nt.id, nt.send = uuid, m.internSend(send{msg, sentAt.UnixNano()})
 	} else {
-		nt.isOdd = true
-		putIndex(&nt.id, len(m.odd))
-		m.odd = append(m.odd, oddNotice{id: strings.Clone(id), sentAt: sentAt})
+		nt.send = ^int32(len(m.odd))
+		m.odd = append(m.odd, oddNotice{msg: msg, id: strings.Clone(id), sentAt: sentAt})
 	}
 	m.put(nt)
 	m.countSent(m.msgs[msg].promoID, sentAt.UnixNano())
 }
 
-// intern numbers the user and the words, kept once; the caller holds the lock.
-func (m *Notifications) intern(userID string, w message) (user, msg int32) {
+// intern numbers the words, kept once; the caller holds the lock.
+func (m *Notifications) intern(w message) int32 {
 	// A fan-out's notifications come one after another with the same
 	// words: comparing with the last is cheaper than hashing four strings.
-	msg, ok := m.lastMsg, len(m.msgs) > 0 && m.msgs[m.lastMsg] == w
-	if !ok {
-		msg, ok = m.words[w]
+	if len(m.sends) > 0 {
+		if last := m.sends[m.lastSend].msg; m.msgs[last] == w {
+			return last
+		}
 	}
+	msg, ok := m.words[w]
 	if !ok {
 		w = message{strings.Clone(w.promoID), strings.Clone(w.day), strings.Clone(w.title), strings.Clone(w.body)}
 		msg = int32(len(m.msgs))
 		m.words[w] = msg
 		m.msgs = append(m.msgs, w)
 	}
-	user, ok = m.users[userID]
-	if !ok {
-		userID = strings.Clone(userID)
-		user = int32(len(m.userIDs))
-		m.users[userID] = user
-		m.userIDs = append(m.userIDs, userID)
-		m.last = append(m.last, -1)
+	return msg
+}
+
+// internSend numbers a send; the caller holds the lock.
+func (m *Notifications) internSend(s send) int32 {
+	if len(m.sends) > 0 && m.sends[m.lastSend] == s {
+		return m.lastSend
 	}
-	return user, msg
+	n, ok := m.sendIndex[s]
+	if !ok {
+		n = int32(len(m.sends))
+		m.sendIndex[s] = n
+		m.sends = append(m.sends, s)
+	}
+	m.lastSend = n
+	return n
 }
 
 // put appends a notice as its user's newest; the caller holds the lock.
 func (m *Notifications) put(nt notice) {
+	m.last = grown(m.last, int(nt.user)+1)
 	nt.prev = m.last[nt.user]
 	n := m.len()
 	if n>>noticePageBits == len(m.pages) {
@@ -148,7 +173,6 @@ func (m *Notifications) put(nt notice) {
 	p := &m.pages[n>>noticePageBits]
 	*p = append(*p, nt)
 	m.last[nt.user] = int32(n)
-	m.lastMsg = nt.msg
 }
 
 // len is the number of notices; the caller holds the lock.
@@ -163,32 +187,58 @@ func (m *Notifications) at(i int32) *notice {
 	return &m.pages[i>>noticePageBits][i&(noticePageSize-1)]
 }
 
+// msgOf is the number of a notice's words; the caller holds the lock.
+func (m *Notifications) msgOf(n *notice) int32 {
+	if n.isOdd() {
+		return m.odd[^n.send].msg
+	}
+	return m.sends[n.send].msg
+}
+
+// sentAtOf is when a notice was sent, in Unix nanoseconds; the caller
+// holds the lock.
+func (m *Notifications) sentAtOf(n *notice) int64 {
+	if n.isOdd() {
+		return m.odd[^n.send].sentAt.UnixNano()
+	}
+	return m.sends[n.send].sentAt
+}
+
 // sentNotification rebuilds the event of a notice.
 func (m *Notifications) sentNotification(n *notice, userID string) domain.NotificationSent {
-	w := &m.msgs[n.msg]
+	w := &m.msgs[m.msgOf(n)]
 	s := domain.NotificationSent{UserID: userID, PromoID: w.promoID, Day: w.day, Title: w.title, Body: w.body}
-	if n.isOdd {
-		o := &m.odd[getIndex(&n.id)]
+	if n.isOdd() {
+		o := &m.odd[^n.send]
 		s.NotificationID, s.SentAt = o.id, o.sentAt
 	} else {
-		s.NotificationID, s.SentAt = formatUUID(&n.id), time.Unix(0, n.sentAt).UTC()
+		s.NotificationID, s.SentAt = formatUUID(&n.id), time.Unix(0, m.sends[n.send].sentAt).UTC()
 	}
 	return s
 }
 
+// newest is the newest notice of the user numbered user, or -1; the caller
+// holds the lock.
+func (m *Notifications) newest(user int32) int32 {
+	if user < 0 || int(user) >= len(m.last) {
+		return -1
+	}
+	return m.last[user]
+}
+
 func (m *Notifications) of(userID string) []domain.NotificationSent {
+	user, ok := m.ids.number(userID)
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	user, ok := m.users[userID]
 	if !ok {
 		return []domain.NotificationSent{}
 	}
 	k := 0
-	for i := m.last[user]; i >= 0; i = m.at(i).prev {
+	for i := m.newest(user); i >= 0; i = m.at(i).prev {
 		k++
 	}
 	ns := make([]domain.NotificationSent, k)
-	for i := m.last[user]; i >= 0; i = m.at(i).prev { // newest first, filled from the end
+	for i := m.newest(user); i >= 0; i = m.at(i).prev { // newest first, filled from the end
 		k--
 		ns[k] = m.sentNotification(m.at(i), userID)
 	}
@@ -204,13 +254,11 @@ func (m *Notifications) count(promoID string) int {
 // notifiedOn tells whether the user had a notification on day: the last one
 // is the newest, since the log is folded in order.
 func (m *Notifications) notifiedOn(userID, day string) bool {
+	user, ok := m.ids.number(userID)
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	user, ok := m.users[userID]
-	if !ok || m.last[user] < 0 {
-		return false
-	}
-	return m.msgs[m.at(m.last[user]).msg].day == day
+	last := m.newest(user)
+	return ok && last >= 0 && m.msgs[m.msgOf(m.at(last))].day == day
 }
 
 // parseUUID reads a uuid in its canonical form (lower-case hex, 8-4-4-4-12),
@@ -261,18 +309,4 @@ func formatUUID(u *[16]byte) string {
 		j += 2
 	}
 	return string(b[:])
-}
-
-func putIndex(b *[16]byte, i int) {
-	for k := range 8 {
-		b[k] = byte(uint64(i) >> (8 * k))
-	}
-}
-
-func getIndex(b *[16]byte) int {
-	var i uint64
-	for k := range 8 {
-		i |= uint64(b[k]) << (8 * k)
-	}
-	return int(i)
 }

@@ -26,6 +26,7 @@ type ReadModel struct {
 	notifications *runner[*Notifications]
 	fanouts       fanouts // for the operators' metrics
 	retention     Retention
+	ids           *idTable // user ids, shared by the users and notifications models
 
 	snapshots Snapshots // nil: every start replays the log
 	policy    SnapshotPolicy
@@ -34,16 +35,18 @@ type ReadModel struct {
 
 // New builds the read models; Run feeds them.
 func New(store eventstore.Store, rules domain.SegmentRules, log *slog.Logger) *ReadModel {
+	ids := newIDTable()
 	return &ReadModel{
+		ids:   ids,
 		store: store,
 		log:   log,
 		life:  context.Background(),
 		promos: newRunner("promos", store, NewPromos, log,
 			domain.PromoCreated{}, domain.PromoActivated{}, domain.PromoEnded{}, domain.PromoCancelled{},
 			domain.ReservationPlaced{}, domain.ReservationReleased{}, domain.ReservationExpired{}, domain.PurchaseCompleted{}),
-		users: newRunner("users", store, func() *Users { return NewUsers(rules) }, log,
+		users: newRunner("users", store, func() *Users { return newUsers(rules, ids) }, log,
 			domain.UserRegistered{}, domain.UserLocationUpdated{}, domain.UserPurchaseRecorded{}),
-		notifications: newRunner("notifications", store, NewNotifications, log, domain.NotificationSent{}),
+		notifications: newRunner("notifications", store, func() *Notifications { return newNotifications(ids) }, log, domain.NotificationSent{}),
 	}
 }
 

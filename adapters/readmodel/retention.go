@@ -32,7 +32,7 @@ func (rm *ReadModel) UseRetention(r Retention) {
 	}
 	rm.retention = r
 	fresh := func() *Notifications {
-		n := NewNotifications()
+		n := newNotifications(rm.ids)
 		n.keepFrom = rm.notificationsFrom()
 		return n
 	}
@@ -91,15 +91,14 @@ func (m *Notifications) prune(from int64) int {
 	old := m.frozen()
 	m.mu.Unlock()
 
-	kept := NewNotifications()
+	kept := newNotifications(m.ids)
 	kept.keepFrom = from
 	kept.copyKept(old, 0, found, from)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	kept.copyKept(m.frozen(), found, m.len(), from)
 	dropped := m.len() - kept.len()
-	m.users, m.userIDs, m.last = kept.users, kept.userIDs, kept.last
-	m.words, m.msgs, m.lastMsg = kept.words, kept.msgs, kept.lastMsg
+	m.last, m.words, m.msgs, m.sends, m.sendIndex, m.lastSend = kept.last, kept.words, kept.msgs, kept.sends, kept.sendIndex, kept.lastSend
 	m.pages, m.odd = kept.pages, kept.odd
 	return dropped // the promos' tallies stay: a promo's count is of every notification
 }
@@ -107,42 +106,39 @@ func (m *Notifications) prune(from int64) int {
 // frozenNotices is a copy of a model's slice headers: what they hold up to
 // their length never changes.
 type frozenNotices struct {
-	userIDs []string
-	msgs    []message
-	odd     []oddNotice
-	pages   [][]notice
+	msgs  []message
+	sends []send
+	odd   []oddNotice
+	pages [][]notice
 }
 
 func (m *Notifications) frozen() frozenNotices {
-	return frozenNotices{m.userIDs, m.msgs, m.odd, append([][]notice(nil), m.pages...)}
+	return frozenNotices{m.msgs, m.sends, m.odd, append([][]notice(nil), m.pages...)}
 }
 
-// copyKept copies the notices lo to hi of old sent at from or after.
+// copyKept copies the notices lo to hi of old sent at from or after. Users
+// keep their numbers: the idTable is shared.
 func (m *Notifications) copyKept(old frozenNotices, lo, hi int, from int64) {
 	for i := lo; i < hi; i++ {
 		nt := old.pages[i>>noticePageBits][i&(noticePageSize-1)]
-		if nt.isOdd {
-			o := old.odd[getIndex(&nt.id)]
+		if nt.isOdd() {
+			o := old.odd[^nt.send]
 			if o.sentAt.UnixNano() < from {
 				continue
 			}
-			putIndex(&nt.id, len(m.odd))
+			o.msg = m.intern(old.msgs[o.msg])
+			nt.send = ^int32(len(m.odd))
 			m.odd = append(m.odd, o)
-		} else if nt.sentAt < from {
-			continue
+		} else {
+			s := old.sends[nt.send]
+			if s.sentAt < from {
+				continue
+			}
+			s.msg = m.intern(old.msgs[s.msg])
+			nt.send = m.internSend(s)
 		}
-		nt.user, nt.msg = m.intern(old.userIDs[nt.user], old.msgs[nt.msg])
 		m.put(nt)
 	}
-}
-
-// sentAtOf is when a notice was sent, in Unix nanoseconds; the caller
-// holds the lock.
-func (m *Notifications) sentAtOf(nt *notice) int64 {
-	if nt.isOdd {
-		return m.odd[getIndex(&nt.id)].sentAt.UnixNano()
-	}
-	return nt.sentAt
 }
 
 // countOld counts a notification the model does not keep; the caller

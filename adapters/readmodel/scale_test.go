@@ -164,3 +164,42 @@ func gcCPUSeconds() float64 {
 	metrics.Read(s)
 	return s[0].Value.Float64()
 }
+
+// BenchmarkReadModelMemory folds the full state of issue 10 into the read
+// models — 1,000,000 users, 10,000 active promos, one notification to each
+// user — and reports the live heap after a collection (MiB-heap), the
+// process's resident memory before that collection (MiB-rss) and at its
+// peak, and the garbage collector's share of the CPU while 200,000 reads of
+// GET /v1/users/{id}/promos run on the loaded models (gc-cpu-%). Run it
+// alone, once, so that the process holds nothing else:
+//
+//	go test ./adapters/readmodel/ -run '^$' -bench ReadModelMemory -benchtime 1x
+func BenchmarkReadModelMemory(b *testing.B) {
+	for b.Loop() {
+		rm := New(nil, domain.DefaultSegmentRules(), nil)
+		loadScaleUsers(rm.users.current(), scaleUsers, 1)
+		r := rand.New(rand.NewPCG(2, 2))
+		for i := range scalePromos {
+			rm.promos.current().Apply(scalePromo(fmt.Sprintf("promo-%05d", i), metroPoint(r), 2000,
+				segmentSets[r.IntN(len(segmentSets))]))
+		}
+		loadScaleNotifications(rm.notifications.current(), scaleUsers)
+		if rss, peak, ok := residentMiB(); ok {
+			b.ReportMetric(rss, "MiB-rss")
+			b.ReportMetric(peak, "MiB-rss-peak")
+		}
+		b.ReportMetric(heapInuse(), "MiB-heap")
+
+		ids := randomUsers(1 << 14)
+		gcBefore, start := gcCPUSeconds(), time.Now()
+		for i := range 200_000 {
+			if _, ok := rm.VisiblePromos(ids[i%len(ids)], nil, scaleNow); !ok {
+				b.Fatal("no such user")
+			}
+		}
+		if elapsed := time.Since(start).Seconds(); elapsed > 0 {
+			b.ReportMetric(100*(gcCPUSeconds()-gcBefore)/(elapsed*float64(runtime.GOMAXPROCS(0))), "gc-cpu-%")
+		}
+		runtime.KeepAlive(rm)
+	}
+}

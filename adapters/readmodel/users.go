@@ -2,7 +2,7 @@ package readmodel
 
 import (
 	"math/bits"
-	"strings"
+	"slices"
 	"sync"
 	"time"
 
@@ -16,30 +16,43 @@ import (
 // purchase times — and files them under the S2 cell of their location, so
 // that the fan-out's search visits only the users near a promo. Segments
 // are never stored: domain.SegmentRules evaluates them when read.
+//
+// A user is a record of numbers the garbage collector need not scan: the id
+// is a number of the idTable the model shares with the notifications, and
+// the purchases of those who bought are kept aside.
 type Users struct {
 	rules domain.SegmentRules
+	ids   *idTable
 	mu    sync.RWMutex
-	index map[string]uint32 // user id -> position in pages
-	pages [][]user          // every user, in order of registration
-	cells map[s2.CellID][]uint32
+	of    []int32  // by id number: the user's position in pages, or -1
+	pages [][]user // every user, in order of registration
+	n     int      // users in pages
+	// bought holds the purchase times, in recorded order, of each user
+	// who bought: user.bought-1 is their place. Each purchase is in the
+	// log once (the aggregate refuses a repeated purchase id), so their
+	// ids are not kept.
+	bought [][]time.Time
+	cells  map[s2.CellID][]uint32
 }
 
-// user is one user in 64 bytes, a fraction of a *domain.User with its maps
-// and bookkeeping (BENCHMARKS.md, section 6).
+// user is one user in 40 bytes, a fraction of a *domain.User with its maps
+// and bookkeeping (BENCHMARKS.md, section 6). Its cell is not kept: it is
+// cellAt(loc, userLevel), computed again when the user moves.
 type user struct {
-	id   string
-	loc  domain.Location
-	cell s2.CellID // of loc at userLevel; 0 until the user is located
+	loc domain.Location // where the user was last, if placed
 	// registered is when the user registered, in Unix seconds and
 	// nanoseconds (times in events are UTC).
 	registeredSec  int64
 	registeredNsec int32
-	slot           uint32 // position in cells[cell]
-	// purchases are the purchase times in recorded order, nil for a user who
-	// bought nothing. Each purchase is in the log once (the aggregate refuses
-	// a repeated purchase id), so their ids are not kept.
-	purchases *[]time.Time
+	slot           uint32 // position in the list of the user's cell, or unplaced
+	id             int32  // number in the idTable
+	bought         int32  // place in Users.bought + 1; 0: bought nothing
 }
+
+// unplaced is the slot of a user whose location is unknown.
+const unplaced = ^uint32(0)
+
+func (u *user) placed() bool { return u.slot != unplaced }
 
 func (u *user) register(at time.Time) {
 	u.registeredSec, u.registeredNsec = at.Unix(), int32(at.Nanosecond())
@@ -49,106 +62,145 @@ func (u *user) registeredAt() time.Time {
 	return time.Unix(u.registeredSec, int64(u.registeredNsec)).UTC()
 }
 
-func (u *user) bought(at time.Time) {
-	if u.purchases == nil {
-		u.purchases = &[]time.Time{}
-	}
-	*u.purchases = append(*u.purchases, at)
-}
-
 // Pages of users are allocated whole, so growing never copies every user.
 const (
 	pageBits = 12
 	pageSize = 1 << pageBits
 )
 
-func NewUsers(rules domain.SegmentRules) *Users {
-	return &Users{rules: rules, index: map[string]uint32{}, cells: map[s2.CellID][]uint32{}}
+// NewUsers makes an empty model with an idTable of its own.
+func NewUsers(rules domain.SegmentRules) *Users { return newUsers(rules, newIDTable()) }
+
+// newUsers makes an empty model whose ids are numbered in ids.
+func newUsers(rules domain.SegmentRules, ids *idTable) *Users {
+	return &Users{rules: rules, ids: ids, cells: map[s2.CellID][]uint32{}}
 }
 
 // Apply folds a user event in, as domain.User does.
 func (m *Users) Apply(e domain.Event) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	switch e := e.(type) {
 	case domain.UserRegistered:
-		u := m.find(e.UserID)
+		id := m.ids.intern(e.UserID)
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		u := m.find(id)
 		if u == nil {
-			u = m.add(strings.Clone(e.UserID))
+			u = m.add(id)
 		}
 		u.register(e.RegisteredAt)
 	case domain.UserLocationUpdated:
-		if i, ok := m.index[e.UserID]; ok {
+		id, ok := m.ids.number(e.UserID)
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if i, known := m.position(id); ok && known {
 			m.move(i, e.Location)
 		}
 	case domain.UserPurchaseRecorded:
-		if u := m.find(e.UserID); u != nil {
-			u.bought(e.PurchasedAt)
+		id, ok := m.ids.number(e.UserID)
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if u := m.find(id); ok && u != nil {
+			m.buy(u, e.PurchasedAt)
 		}
 	}
 }
 
 func (m *Users) at(i uint32) *user { return &m.pages[i>>pageBits][i&(pageSize-1)] }
 
-func (m *Users) find(id string) *user {
-	if i, ok := m.index[id]; ok {
+// position is the place of the user whose id is numbered id; the caller
+// holds the lock.
+func (m *Users) position(id int32) (uint32, bool) {
+	if id < 0 || int(id) >= len(m.of) || m.of[id] < 0 {
+		return 0, false
+	}
+	return uint32(m.of[id]), true
+}
+
+func (m *Users) find(id int32) *user {
+	if i, ok := m.position(id); ok {
 		return m.at(i)
 	}
 	return nil
 }
 
-func (m *Users) add(id string) *user {
-	n := len(m.index)
+func (m *Users) add(id int32) *user {
+	n := m.n
 	if n>>pageBits == len(m.pages) {
 		m.pages = append(m.pages, make([]user, 0, pageSize))
 	}
 	p := &m.pages[n>>pageBits]
-	*p = append(*p, user{id: id})
-	m.index[id] = uint32(n)
+	*p = append(*p, user{id: id, slot: unplaced})
+	m.of = grown(m.of, int(id)+1)
+	m.of[id] = int32(n)
+	m.n++
 	return &(*p)[len(*p)-1]
+}
+
+// grown is s with at least n elements, the new ones -1.
+func grown(s []int32, n int) []int32 {
+	if n <= len(s) {
+		return s
+	}
+	old := len(s)
+	s = slices.Grow(s, n-old)[:n]
+	for i := old; i < n; i++ {
+		s[i] = -1
+	}
+	return s
+}
+
+func (m *Users) buy(u *user, at time.Time) {
+	if u.bought == 0 {
+		m.bought = append(m.bought, nil)
+		u.bought = int32(len(m.bought))
+	}
+	m.bought[u.bought-1] = append(m.bought[u.bought-1], at)
 }
 
 // move puts user i at loc, and in the cell of loc.
 func (m *Users) move(i uint32, loc domain.Location) {
 	u := m.at(i)
-	u.loc = loc
 	c := cellAt(loc, userLevel)
-	if c == u.cell {
-		return
-	}
-	if u.cell != 0 { // out of the old cell: the last user there takes the slot
-		in := m.cells[u.cell]
+	if u.placed() {
+		old := cellAt(u.loc, userLevel)
+		if old == c {
+			u.loc = loc
+			return
+		}
+		// out of the old cell: the last user there takes the slot
+		in := m.cells[old]
 		last := in[len(in)-1]
 		in[u.slot] = last
 		m.at(last).slot = u.slot
 		if in = in[:len(in)-1]; len(in) == 0 {
-			delete(m.cells, u.cell)
+			delete(m.cells, old)
 		} else {
-			m.cells[u.cell] = in
+			m.cells[old] = in
 		}
 	}
-	u.cell, u.slot = c, uint32(len(m.cells[c]))
+	u.loc = loc
+	u.slot = uint32(len(m.cells[c]))
 	m.cells[c] = append(m.cells[c], i)
 }
 
 func (m *Users) profile(u *user) domain.Profile {
 	p := domain.Profile{RegisteredAt: u.registeredAt()}
-	if u.purchases != nil {
-		p.Purchases = *u.purchases
+	if u.bought > 0 {
+		p.Purchases = m.bought[u.bought-1]
 	}
 	return p
 }
 
 // view is app.NewUserView of the user: the same fields, by the same rules.
-func (m *Users) view(u *user, now time.Time) app.UserView {
+func (m *Users) view(u *user, id string, now time.Time) app.UserView {
 	p := m.profile(u)
 	v := app.UserView{
-		ID:              u.id,
+		ID:              id,
 		RegisteredAt:    p.RegisteredAt,
 		RecentPurchases: m.rules.RecentPurchases(p, now),
 		Segments:        m.rules.Segments(p, now),
 	}
-	if u.cell != 0 {
+	if u.placed() {
 		loc := u.loc
 		v.Location = &loc
 	}
@@ -156,20 +208,22 @@ func (m *Users) view(u *user, now time.Time) app.UserView {
 }
 
 func (m *Users) user(id string, now time.Time) (app.UserView, bool) {
+	n, ok := m.ids.number(id)
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	u := m.find(id)
-	if u == nil {
+	u := m.find(n)
+	if !ok || u == nil {
 		return app.UserView{}, false
 	}
-	return m.view(u, now), true
+	return m.view(u, m.ids.name(n), now), true
 }
 
 func (m *Users) has(id string) bool {
+	n, ok := m.ids.number(id)
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	_, ok := m.index[id]
-	return ok
+	_, known := m.position(n)
+	return ok && known
 }
 
 // eligible lists, in order of registration, the users who may see the
@@ -183,7 +237,7 @@ func (m *Users) has(id string) bool {
 // register meanwhile are not in the list.
 func (m *Users) eligible(spec domain.PromoSpec, now time.Time) []string {
 	m.mu.RLock()
-	total := len(m.index)
+	total := m.n
 	var near []uint32 // nil for every user, in order
 	if cells, n := m.near(circle(spec.Store.Location, spec.RadiusM)); n < total/2 {
 		near = make([]uint32, 0, n)
@@ -198,7 +252,7 @@ func (m *Users) eligible(spec domain.PromoSpec, now time.Time) []string {
 	wanted := domain.SetOf(spec.Segments)
 	check := func(i uint32) {
 		u := m.at(i)
-		if u.cell == 0 {
+		if !u.placed() {
 			return
 		}
 		if _, ok := domain.Reaches(wanted, spec.Store.Location, spec.RadiusM, m.rules.Set(m.profile(u), now), u.loc); ok {
@@ -224,7 +278,7 @@ func (m *Users) eligible(spec domain.PromoSpec, now time.Time) []string {
 		}
 	}
 
-	ids := make([]string, 0, n)
+	ids := make([]int32, 0, n)
 	for from := 0; from < len(found); from += pageSize / 64 {
 		m.mu.RLock()
 		for w := from; w < min(from+pageSize/64, len(found)); w++ {
@@ -234,7 +288,7 @@ func (m *Users) eligible(spec domain.PromoSpec, now time.Time) []string {
 		}
 		m.mu.RUnlock()
 	}
-	return ids
+	return m.ids.names(ids)
 }
 
 // near gathers the users of every userLevel cell the circle touches, each

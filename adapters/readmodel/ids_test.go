@@ -1,0 +1,74 @@
+package readmodel
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// Every id keeps its number and reads back byte for byte, across the
+// table's growth, chunks, the empty id and ids longer than a chunk.
+func TestIDTableNumbersEachIDOnce(t *testing.T) {
+	tab := newIDTable()
+	ids := []string{"", "a", "ab", strings.Repeat("x", idChunk+5), "ñandú", "user-1\x00"}
+	for i := range 20_000 {
+		ids = append(ids, fmt.Sprintf("user-%d", i))
+	}
+	ids = append(ids, strings.Repeat("y", 3*idChunk))
+	for round := range 2 { // the second interns again: the same numbers
+		for i, id := range ids {
+			if n := tab.intern(id); n != int32(i) {
+				t.Fatalf("round %d: %.20q numbered %d, want %d", round, id, n, i)
+			}
+		}
+	}
+	if tab.len() != len(ids) {
+		t.Fatalf("%d numbered, want %d", tab.len(), len(ids))
+	}
+	for i, id := range ids {
+		if n, ok := tab.number(id); !ok || n != int32(i) {
+			t.Fatalf("number(%.20q) = %d, %v; want %d", id, n, ok, i)
+		}
+		if got := tab.name(int32(i)); got != id {
+			t.Fatalf("name(%d) = %.20q, want %.20q", i, got, id)
+		}
+	}
+	for _, id := range []string{"user-20000", "user-", "b", "user-1\x00\x00"} {
+		if n, ok := tab.number(id); ok {
+			t.Fatalf("number(%q) = %d for an id never interned", id, n)
+		}
+	}
+	if got := tab.names([]int32{3, 0, 7}); got[0] != ids[3] || got[1] != "" || got[2] != ids[7] {
+		t.Fatalf("names: %.20q", got)
+	}
+}
+
+// Interning and reading at once: one number per id, whoever comes first.
+func TestIDTableUnderConcurrentInterns(t *testing.T) {
+	tab := newIDTable()
+	const n = 5000
+	got := make([][]int32, 4)
+	var g sync.WaitGroup
+	for w := range got {
+		got[w] = make([]int32, n)
+		g.Go(func() {
+			for i := range n {
+				k := (i + w*1237) % n // each its own order
+				id := fmt.Sprintf("u%d", k)
+				got[w][k] = tab.intern(id)
+				if tab.name(got[w][k]) != id {
+					t.Errorf("name of %s read back wrong", id)
+				}
+			}
+		})
+	}
+	g.Wait()
+	for i := range n {
+		for w := 1; w < len(got); w++ {
+			if got[w][i] != got[0][i] {
+				t.Fatalf("u%d: numbered %d and %d", i, got[0][i], got[w][i])
+			}
+		}
+	}
+}
