@@ -112,6 +112,7 @@ func relay() *cobra.Command {
 				if err := b.Publisher.Compression.UnmarshalText([]byte(compression)); err != nil {
 					return err
 				}
+				b.Publisher.Uncompressed = b.Publisher.Compression == 0
 			}
 			return b.Run(cmd.Context())
 		}}
@@ -121,7 +122,7 @@ func relay() *cobra.Command {
 	fs.IntVar(&b.Partitions, "partitions", 6, "partitions of the relay's topics")
 	fs.IntVar(&b.Write, "write", 5000, "messages a write of the ceiling")
 	fs.StringVar(&b.DatabaseURL, "database-url", "", "a Postgres schema to seed and relay from (default: the memory store)")
-	fs.StringVar(&compression, "compression", "", "the publisher's compression: none (its default), gzip, snappy, lz4, zstd")
+	fs.StringVar(&compression, "compression", "", "the publisher's compression: none, gzip, snappy, lz4 (its default), zstd")
 	fs.IntVar(&b.Publisher.BatchSize, "batch-size", 0, "override the publisher's batch size (messages)")
 	fs.DurationVar(&b.Publisher.BatchTimeout, "batch-timeout", 0, "override the publisher's batch timeout")
 	return cmd
