@@ -120,13 +120,21 @@ func (w *watchedSaves) SaveCheckpoint(ctx context.Context, name string, c events
 // appendNotification: its event id.
 func notificationID(e eventstore.Event) string { return e.ID }
 
-func readLog(t *testing.T, s eventstore.Store) []eventstore.Event {
+// seeded is a memory store of n notifications whose saves are watched
+// against an orderBus.
+func seeded(t *testing.T, n int) (*orderBus, *watchedSaves) {
 	t.Helper()
-	events, err := s.ReadSince(context.Background(), eventstore.Cursor{}, 10_000)
+	b := newOrderBus()
+	s := &watchedSaves{Store: memory.New(), bus: b}
+	for i := range n {
+		appendNotification(t, s, i)
+	}
+	events, err := s.ReadSince(context.Background(), eventstore.Cursor{}, n)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return events
+	s.log = events
+	return b, s
 }
 
 func runRelay(t *testing.T, s eventstore.Store, b message.Publisher) {
@@ -148,12 +156,7 @@ func runRelay(t *testing.T, s eventstore.Store, b message.Publisher) {
 // past an event only once both topics took it.
 func TestRelayPipelineKeepsOrderAndCheckpoint(t *testing.T) {
 	const n = 200
-	b := newOrderBus()
-	s := &watchedSaves{Store: memory.New(), bus: b}
-	for i := range n {
-		appendNotification(t, s, i)
-	}
-	s.log = readLog(t, s)
+	b, s := seeded(t, n)
 	runRelay(t, s, b)
 	last := s.log[len(s.log)-1].Cursor
 	waitFor(t, func() bool { return checkpoint(t, s) == last })
@@ -185,12 +188,7 @@ func TestRelayPipelineKeepsOrderAndCheckpoint(t *testing.T) {
 // bus takes it, the relay goes on and every id is on both topics.
 func TestRelayFailedPageHoldsTheCheckpoint(t *testing.T) {
 	const n = 200
-	b := newOrderBus()
-	s := &watchedSaves{Store: memory.New(), bus: b}
-	for i := range n {
-		appendNotification(t, s, i)
-	}
-	s.log = readLog(t, s)
+	b, s := seeded(t, n)
 	poison := s.log[n/2]
 	b.setRefuse(poison.ID)
 	runRelay(t, s, b)
