@@ -22,8 +22,9 @@ const (
 	UUIDHeader = "_watermill_message_uuid"
 )
 
-// marshal turns a watermill message into a Kafka message for topic.
-func marshal(topic string, msg *message.Message) kafka.Message {
+// Marshal turns a watermill message into the Kafka message Publish writes
+// to topic.
+func Marshal(topic string, msg *message.Message) kafka.Message {
 	key := msg.Metadata.Get(PartitionKey)
 	if key == "" {
 		key = msg.UUID

@@ -2,11 +2,12 @@ package outbox_test
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 	"testing"
 	"time"
 
@@ -44,7 +45,7 @@ func TestRelayDeadLettersWhatTheBrokerRefusesAndGoesOn(t *testing.T) {
 		typ, data := "Raw", fmt.Sprintf(`{"n":%d}`, i)
 		switch i {
 		case 3:
-			data = fmt.Sprintf(`{"n":3,"pad":%q}`, strings.Repeat("x", 8192)) // over the topic's limit
+			data = fmt.Sprintf(`{"n":3,"pad":%q}`, incompressible(12000)) // over the topic's limit, compressed too
 		case 6:
 			typ, data = "NotificationSent", `{"user_id":6}` // its envelope goes, no delivery can be made of it
 		}
@@ -98,6 +99,14 @@ func TestRelayDeadLettersWhatTheBrokerRefusesAndGoesOn(t *testing.T) {
 	if at, _ := s.Checkpoint(ctx, outbox.Checkpoint); at.Less(head) {
 		t.Errorf("relay checkpoint %v behind the head %v", at, head)
 	}
+}
+
+// incompressible is n characters of random base64: lz4 cannot make them
+// fit under the topic's limit.
+func incompressible(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return base64.StdEncoding.EncodeToString(b)[:n]
 }
 
 func appendRaw(t *testing.T, s eventstore.Store, stream, typ, data string) string {

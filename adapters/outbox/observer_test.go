@@ -39,10 +39,16 @@ func (r *relayRecorder) DeadLetter(topic, reason string) {
 	r.dead[topic+" "+reason]++
 }
 
+// read tells the events published and the failed publishes of every
+// topic (the relay writes both topics at once, so both fail while the
+// bus is down).
 func (r *relayRecorder) read() (published, failed int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.published[outbox.EventsTopic], r.failed[outbox.EventsTopic]
+	for _, n := range r.failed {
+		failed += n
+	}
+	return r.published[outbox.EventsTopic], failed
 }
 
 func newRecorder() *relayRecorder {

@@ -33,18 +33,38 @@ const KeyMetadata = kafka.PartitionKey
 const Checkpoint = topology.RelayCheckpoint
 
 // Relay publishes every event, in log order, at least once. Its checkpoint
-// moves only after the bus acknowledged a batch.
+// moves past a page only after the bus acknowledged it and every page
+// before it.
 type Relay struct {
-	store eventstore.Store
-	bus   message.Publisher
-	log   *slog.Logger
-	retry time.Duration
-	obs   Observer
+	store  eventstore.Store
+	bus    message.Publisher
+	log    *slog.Logger
+	retry  time.Duration
+	obs    Observer
+	sizing Sizing
 }
+
+// Sizing is how much the relay reads and holds at once.
+type Sizing struct {
+	ReadEvents int // events a read of the log
+	PageBytes  int // payload bytes of a page, the unit published and checkpointed
+	InFlight   int // pages read and encoded ahead of the last one acknowledged
+}
+
+// DefaultSizing keeps a page's writes to each partition within one batch
+// of the publisher's (kafka.DefaultBatchSize, kafka-go's 1 MiB BatchBytes)
+// on six partitions, and a few pages in flight: about 10 MiB held.
+var DefaultSizing = Sizing{ReadEvents: 5000, PageBytes: 2 << 20, InFlight: 4}
 
 // NewRelay relays store to bus.
 func NewRelay(store eventstore.Store, bus message.Publisher, log *slog.Logger) *Relay {
-	return &Relay{store: store, bus: bus, log: log, retry: 500 * time.Millisecond, obs: nopObserver{}}
+	return &Relay{store: store, bus: bus, log: log, retry: 500 * time.Millisecond, obs: nopObserver{}, sizing: DefaultSizing}
+}
+
+// WithSizing sizes the relay's reads and pages.
+func (r *Relay) WithSizing(s Sizing) *Relay {
+	r.sizing = s
+	return r
 }
 
 // Observer is told what the relay does: the service's metrics.
@@ -85,29 +105,9 @@ func (r *Relay) RunLeased(ctx context.Context, lease Lease) error {
 	if err != nil {
 		return err
 	}
-	return eventstore.Follow(ctx, r.store, from, 500, 100*time.Millisecond,
-		func(ctx context.Context, events []eventstore.Event) error { return r.relay(ctx, lease, events) })
-}
-
-func (r *Relay) relay(ctx context.Context, lease Lease, events []eventstore.Event) error {
-	envelopes, notifications, bad := messages(events)
-	for _, d := range bad {
-		if err := r.deadLetter(ctx, lease, d); err != nil {
-			return err
-		}
-	}
-	if err := r.publish(ctx, lease, EventsTopic, envelopes); err != nil {
-		return err
-	}
-	if err := r.publish(ctx, lease, NotificationsTopic, notifications); err != nil {
-		return err
-	}
-	last := events[len(events)-1].Cursor
-	save := r.store.SaveCheckpoint
-	if lease != nil {
-		save = lease.SaveCheckpoint
-	}
-	return save(ctx, Checkpoint, last)
+	p := r.start(ctx, lease)
+	err = eventstore.Follow(p.ctx, r.store, from, r.sizing.ReadEvents, 100*time.Millisecond, p.take)
+	return p.stop(err)
 }
 
 // publish retries until the bus takes the batch or ctx ends: the bus being
@@ -117,6 +117,9 @@ func (r *Relay) relay(ctx context.Context, lease Lease, events []eventstore.Even
 // at fault, and not its neighbours, is given up on.
 func (r *Relay) publish(ctx context.Context, lease Lease, topic string, msgs []*message.Message) error {
 	for len(msgs) > 0 {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		if lease != nil {
 			if err := lease.Check(ctx); err != nil {
 				return err
@@ -162,31 +165,25 @@ func (r *Relay) refused(ctx context.Context, lease Lease, topic string, f refusa
 	return r.deadLetter(ctx, lease, refusedMessage(topic, f.msg, f.reason, f.err))
 }
 
-// messages makes the envelope of every event and the delivery of every
-// notification; an event it cannot encode becomes a dead letter instead.
-func messages(events []eventstore.Event) (envelopes, notifications []*message.Message, bad []DeadLetter) {
-	for _, e := range events {
-		m, err := jsonMessage(e.ID, e.StreamID, e.Envelope())
-		if err != nil {
-			bad = append(bad, unencodable(EventsTopic, e, err))
-			continue
-		}
-		m.Metadata.Set("type", e.Type)
-		envelopes = append(envelopes, m)
-		if e.Type != (domain.NotificationSent{}).EventName() {
-			continue
-		}
-		if m, err = delivery(e); err != nil {
-			bad = append(bad, unencodable(NotificationsTopic, e, err))
-			continue
-		}
-		notifications = append(notifications, m)
+// encode makes the envelope of an event and, of a notification, its
+// delivery; what it cannot encode becomes a dead letter instead.
+func encode(e eventstore.Event) (envelope, delivery *message.Message, bad []DeadLetter) {
+	envelope, err := jsonMessage(e.ID, e.StreamID, e.Envelope())
+	if err != nil {
+		return nil, nil, []DeadLetter{unencodable(EventsTopic, e, err)}
 	}
-	return envelopes, notifications, bad
+	envelope.Metadata.Set("type", e.Type)
+	if e.Type != (domain.NotificationSent{}).EventName() {
+		return envelope, nil, nil
+	}
+	if delivery, err = deliveryOf(e); err != nil {
+		return envelope, nil, []DeadLetter{unencodable(NotificationsTopic, e, err)}
+	}
+	return envelope, delivery, nil
 }
 
-// delivery is the message of a notification for the push gateway.
-func delivery(e eventstore.Event) (*message.Message, error) {
+// deliveryOf is the message of a notification for the push gateway.
+func deliveryOf(e eventstore.Event) (*message.Message, error) {
 	ev, _, err := codec.Decode(e)
 	if err != nil {
 		return nil, err

@@ -123,7 +123,7 @@ func TestRelayLosesNothingWhileTheBusIsDown(t *testing.T) {
 	}
 }
 
-func head(t *testing.T, s eventstore.Store) eventstore.Cursor {
+func head(t testing.TB, s eventstore.Store) eventstore.Cursor {
 	t.Helper()
 	c, err := s.Head(context.Background())
 	if err != nil {
@@ -132,7 +132,7 @@ func head(t *testing.T, s eventstore.Store) eventstore.Cursor {
 	return c
 }
 
-func checkpoint(t *testing.T, s eventstore.Store) eventstore.Cursor {
+func checkpoint(t testing.TB, s eventstore.Store) eventstore.Cursor {
 	t.Helper()
 	c, err := s.Checkpoint(context.Background(), outbox.Checkpoint)
 	if err != nil {

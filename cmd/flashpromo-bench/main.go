@@ -8,12 +8,15 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/flashpromo/flashpromo/adapters/kafka"
 	"github.com/flashpromo/flashpromo/internal/loadgen"
+	"github.com/flashpromo/flashpromo/internal/topology"
 )
 
 func main() {
@@ -77,6 +80,59 @@ func command() *cobra.Command {
 		}}
 	soak.Flags().IntVar(&soakUsers, "users", 2_000, "users registered before the load, the population of a service in use")
 	soak.Flags().DurationVar(&soakFor, "duration", 10*time.Minute, "how long to load (from 10m on, memory and p99 must not grow)")
-	root.AddCommand(fanout, reserve, query, soak)
+	root.AddCommand(fanout, reserve, query, soak, broker(), relay())
 	return root
+}
+
+// broker runs a Kafka-protocol broker (kfake) in a process of its own, with
+// the topics the service ensures, until interrupted.
+func broker() *cobra.Command {
+	var addr string
+	var partitions int
+	cmd := &cobra.Command{Use: "broker", Short: "Run a Kafka-protocol broker (kfake, in memory) with the service's topics until interrupted",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			b, err := kafka.StartEmbedded(addr)
+			if err != nil {
+				return err
+			}
+			defer b.Close()
+			if err := kafka.EnsureTopics(cmd.Context(), b.Addrs(), partitions, topology.Topics()...); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "broker: listening on %s, topics %v of %d partitions\n", b.Addrs()[0], topology.Topics(), partitions)
+			<-cmd.Context().Done()
+			return nil
+		}}
+	cmd.Flags().StringVar(&addr, "addr", kafka.DefaultEmbeddedAddr, "host:port to listen on")
+	cmd.Flags().IntVar(&partitions, "partitions", 6, "partitions of each topic (the service's FLASHPROMO_KAFKA_PARTITIONS)")
+	return cmd
+}
+
+// relay measures the relay alone against a running broker, beside its
+// ceiling.
+func relay() *cobra.Command {
+	b := loadgen.RelayBench{}
+	var brokers string
+	var compression string
+	cmd := &cobra.Command{Use: "relay", Short: "Relay notifications already in a store to a broker; beside kafka-go's Writer writing the same messages",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			b.Brokers, b.Out = strings.Split(brokers, ","), cmd.OutOrStdout()
+			if compression != "" {
+				if err := b.Publisher.Compression.UnmarshalText([]byte(compression)); err != nil {
+					return err
+				}
+				b.Publisher.Uncompressed = b.Publisher.Compression == 0
+			}
+			return b.Run(cmd.Context())
+		}}
+	fs := cmd.Flags()
+	fs.StringVar(&brokers, "brokers", kafka.DefaultEmbeddedAddr, "the broker (flashpromo-bench broker); the relay's topics there are emptied")
+	fs.IntVar(&b.Events, "events", 200_000, "NotificationSent events to relay (two messages each)")
+	fs.IntVar(&b.Partitions, "partitions", 6, "partitions of the relay's topics")
+	fs.IntVar(&b.Write, "write", 5000, "messages a write of the ceiling")
+	fs.StringVar(&b.DatabaseURL, "database-url", "", "a Postgres schema to seed and relay from (default: the memory store)")
+	fs.StringVar(&compression, "compression", "", "the publisher's compression: none, gzip, snappy, lz4 (its default), zstd")
+	fs.IntVar(&b.Publisher.BatchSize, "batch-size", 0, "override the publisher's batch size (messages)")
+	fs.DurationVar(&b.Publisher.BatchTimeout, "batch-timeout", 0, "override the publisher's batch timeout")
+	return cmd
 }

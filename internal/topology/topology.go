@@ -12,6 +12,11 @@ const (
 	DeadLetterTopic    = "flashpromo.deadletter"    // what the relay could not publish, key as the original's
 )
 
+// Topics lists the topics the service ensures at start.
+func Topics() []string {
+	return []string{EventsTopic, NotificationsTopic, FanoutTopic, DeadLetterTopic}
+}
+
 // Consumer groups: each consumer its own, so one's rebalance is not another's.
 const (
 	PlannerGroup = "flashpromo-fanout-planner"
