@@ -76,7 +76,7 @@ func (b *bus) ensureTopics(ctx context.Context, within time.Duration) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, within)
 	defer cancel()
-	if err := kafka.EnsureTopics(ctx, b.brokers, b.partitions, topology.EventsTopic, topology.NotificationsTopic, topology.FanoutTopic, topology.DeadLetterTopic); err != nil {
+	if err := kafka.EnsureTopics(ctx, b.brokers, b.partitions, topology.Topics()...); err != nil {
 		return fmt.Errorf("kafka topics: %w", err)
 	}
 	b.topics.Store(true)
