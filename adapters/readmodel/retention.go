@@ -80,6 +80,12 @@ func (rm *ReadModel) Prune() (notifications, promos int) {
 	return notifications, promos
 }
 
+// pruneSlack is how far past the retention the oldest notice may be before
+// a prune copies the rest: the service prunes every minute, and a steady
+// trickle of notifications would otherwise have it copy them all, and
+// collect, every minute instead of about once an hour.
+const pruneSlack = time.Hour
+
 // prune drops the notices sent before from (Unix nanoseconds). It copies
 // the notices it keeps into new pages: those it finds are copied without
 // the lock (a notice, once written, never changes), then those that came
@@ -93,7 +99,7 @@ func (m *Notifications) prune(from int64) int {
 	m.mu.Lock()
 	m.keepFrom = max(m.keepFrom, from)
 	found := m.len()
-	if found == 0 || m.sentAtOf(m.at(0)) >= from { // the oldest is kept: so are the rest, near enough
+	if found == 0 || m.sentAtOf(m.at(0)) >= from-int64(pruneSlack) { // the oldest is kept: so are the rest, near enough
 		m.mu.Unlock()
 		return 0
 	}

@@ -169,3 +169,21 @@ func appendAt(t *testing.T, s eventstore.Store, at time.Time, stream string, e d
 		t.Fatal(err)
 	}
 }
+
+// A prune waits until the oldest notice is pruneSlack past the retention:
+// the service prunes every minute, and each prune that drops anything
+// copies every notice kept.
+func TestPruneWaitsForAnHoursWorth(t *testing.T) {
+	m := NewNotifications()
+	sent := retentionDay0
+	for u := range 3 {
+		m.Apply(domain.NotificationSent{NotificationID: uuid.NewString(), UserID: fmt.Sprintf("u%d", u), PromoID: "p",
+			Day: sent.Format(time.DateOnly), Title: "t", Body: "b", SentAt: sent})
+	}
+	if n := m.prune(sent.Add(pruneSlack / 2).UnixNano()); n != 0 {
+		t.Fatalf("a prune half the slack past the oldest notice dropped %d, want 0", n)
+	}
+	if n := m.prune(sent.Add(pruneSlack + time.Minute).UnixNano()); n != 3 {
+		t.Fatalf("a prune past the slack dropped %d, want 3", n)
+	}
+}
