@@ -61,7 +61,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Verifier, error) {
 	}
 	v.parser = jwt.NewParser(v.parserOptions(cfg)...)
 	v.cache, err = ristretto.NewCache(&ristretto.Config[string, verified]{
-		NumCounters: 1 << 18, MaxCost: 16 << 20, BufferItems: 64,
+		NumCounters: 1 << 18, MaxCost: cacheBytes, BufferItems: 64,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("auth: token cache: %w", err)
@@ -186,11 +186,22 @@ func (v *Verifier) verifyJWT(ctx context.Context, token string) (Principal, erro
 		return Principal{}, fmt.Errorf("%w: a store token needs store_id", ErrUnauthorized)
 	}
 	exp := c.ExpiresAt.Time
-	if ttl := exp.Add(Leeway).Sub(v.now()); ttl > 0 {
-		v.cache.SetWithTTL(token, verified{p, exp}, int64(len(token))+64, ttl)
+	if ttl := min(exp.Add(Leeway).Sub(v.now()), cacheFor); ttl > 0 {
+		v.cache.SetWithTTL(token, verified{p, exp}, entryBytes+int64(len(p.Subject)+len(p.StoreID)), ttl)
 	}
 	return p, nil
 }
+
+// A verification is kept for a minute at most: long enough for a caller's
+// burst of requests, short enough that the cache holds the callers of the
+// last minute, bounded by the traffic rather than growing with every token
+// ever seen, and that a token meets the key set again at least once a minute.
+const cacheFor = time.Minute
+
+// entryBytes is what ristretto holds for one verified token besides its
+// strings (measured: its item, expiry bucket entry and our principal); the
+// token itself is not kept, only its hash.
+const entryBytes = 272
 
 // keyFor picks the key by the token's algorithm: the shared secret for
 // HS256, else the key set's key of the token's kid. The parser has already
@@ -203,6 +214,10 @@ func (v *Verifier) keyFor(ctx context.Context) jwt.Keyfunc {
 		return v.keys.KeyfuncCtx(ctx)(t)
 	}
 }
+
+// cacheBytes bounds the verified tokens' memory: some 60,000 callers in a
+// minute.
+const cacheBytes = 16 << 20
 
 // Close stops the token cache.
 func (v *Verifier) Close() { v.cache.Close() }
