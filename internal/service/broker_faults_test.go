@@ -207,7 +207,7 @@ func newCommitGate(c *kfake.Cluster, holdA, holdB int) *commitGate {
 		r := req.(*kmsg.OffsetCommitRequest)
 		if r.Group == topology.WorkerGroup {
 			if wait := g.held(r.MemberID); wait != nil {
-				c.SleepControl(func() { <-wait })
+				c.SleepControl(wait)
 			}
 		}
 		return nil, nil, false // then the broker answers as usual
@@ -221,9 +221,13 @@ func newCommitGate(c *kfake.Cluster, holdA, holdB int) *commitGate {
 	return g
 }
 
-// held counts member's commit and says what it waits for (nil: nothing; a
-// closed gate lets it through at once).
-func (g *commitGate) held(member string) chan struct{} {
+// released is how long each of the first instance's commits waits once
+// the gate let it go: long enough that the group's rebalance gives the
+// joining instance shards before the first has done them all.
+const released = 250 * time.Millisecond
+
+// held counts member's commit and says what it waits for (nil: nothing).
+func (g *commitGate) held(member string) func() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.first == "" {
@@ -233,9 +237,9 @@ func (g *commitGate) held(member string) chan struct{} {
 	g.passed[member]++
 	switch {
 	case member == g.first && n >= g.holdA:
-		return g.openA
+		return func() { <-g.openA; time.Sleep(released) }
 	case member != g.first && g.holdB >= 0 && n >= g.holdB:
-		return g.openB
+		return func() { <-g.openB }
 	}
 	return nil
 }
