@@ -32,7 +32,7 @@ type notifier interface {
 type fanoutReads interface {
 	Promo(id string, now time.Time) (PromoView, bool)
 	// Eligible lists the users the promo may notify at now.
-	Eligible(spec domain.PromoSpec, now time.Time) []string
+	Eligible(promoID string, spec domain.PromoSpec, now time.Time) []string
 	// Unnotified keeps the users who had no notification on day, as far as
 	// the read model knows (the store stays the guard).
 	Unnotified(users []string, day string) []string
@@ -81,7 +81,7 @@ func (a *fanout) notifyEligible(ctx context.Context, c NotifyEligible) (int, err
 	}
 	// Every user of the fan-out gets the same words: written once.
 	words := domain.NewNotification("", "", summary, now, a.cfg.Zone)
-	eligible := func() []string { return a.read.Eligible(p.PromoSpec, now) }
+	eligible := func() []string { return a.read.Eligible(p.ID, p.PromoSpec, now) }
 	if c.Shards > 1 {
 		eligible = a.shards.memo(p.ID, now, eligible)
 	}

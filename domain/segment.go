@@ -88,6 +88,22 @@ func (r SegmentRules) Set(p Profile, now time.Time) SegmentSet {
 	return set
 }
 
+// SetFrom is a superset of the segments p is in at any moment from from on,
+// for deciding ahead who a promo starting then may reach: new_users only
+// ends with time, so it is taken at from; frequent_buyers counts every
+// purchase after from's window began, as many as any later moment counts
+// or more. It shrinks as from moves on, and grows only with events.
+func (r SegmentRules) SetFrom(p Profile, from time.Time) SegmentSet {
+	var set SegmentSet
+	if r.isNew(p, from) {
+		set |= setNewUsers
+	}
+	if countAfter(p.Purchases, from.Add(-days(r.FrequentWindowDays))) >= r.FrequentMinPurchases {
+		set |= setFrequentBuyers
+	}
+	return set
+}
+
 // isNew: registered less than NewUserDays ago and never bought anything.
 func (r SegmentRules) isNew(p Profile, now time.Time) bool {
 	if p.RegisteredAt.IsZero() || len(p.Purchases) > 0 {
@@ -98,10 +114,25 @@ func (r SegmentRules) isNew(p Profile, now time.Time) bool {
 
 // RecentPurchases counts purchases in (now - FrequentWindowDays, now].
 func (r SegmentRules) RecentPurchases(p Profile, now time.Time) int {
-	from := now.Add(-days(r.FrequentWindowDays))
+	return countIn(p.Purchases, now.Add(-days(r.FrequentWindowDays)), now)
+}
+
+// countAfter counts the times after from.
+func countAfter(times []time.Time, from time.Time) int {
 	n := 0
-	for _, t := range p.Purchases {
-		if t.After(from) && !t.After(now) {
+	for _, t := range times {
+		if t.After(from) {
+			n++
+		}
+	}
+	return n
+}
+
+// countIn counts the times of (from, to].
+func countIn(times []time.Time, from, to time.Time) int {
+	n := 0
+	for _, t := range times {
+		if t.After(from) && !t.After(to) {
 			n++
 		}
 	}

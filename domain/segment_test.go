@@ -2,6 +2,7 @@ package domain_test
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -69,4 +70,36 @@ func TestSegmentKnown(t *testing.T) {
 	if !domain.SegmentNewUsers.Known() || !domain.SegmentFrequentBuyers.Known() || domain.Segment("vip").Known() {
 		t.Fatal("Known is wrong")
 	}
+}
+
+// SetFrom holds every segment Set gives at any moment from then on: a
+// promo's users decided ahead are never fewer than those it may reach.
+func TestSetFromHoldsEveryLaterMoment(t *testing.T) {
+	rules := domain.DefaultSegmentRules()
+	day := 24 * time.Hour
+	from := userNow
+	rnd := rand.New(rand.NewPCG(1, 2))
+	at := func() time.Time { return from.Add(time.Duration(rnd.Int64N(int64(80*day))) - 40*day) }
+	wider := 0
+	for range 20000 {
+		p := domain.Profile{RegisteredAt: at()}
+		for range rnd.IntN(6) {
+			p.Purchases = append(p.Purchases, at())
+		}
+		ahead := rules.SetFrom(p, from)
+		for _, now := range []time.Time{from, from.Add(time.Duration(rnd.Int64N(int64(3 * day)))), at()} {
+			if s := rules.Set(p, now); now.Before(from) {
+				continue
+			} else if s&^ahead != 0 {
+				t.Fatalf("%+v at %v is in %v, SetFrom(%v) gives %v", p, now, s, from, ahead)
+			}
+		}
+		if ahead != rules.Set(p, from) {
+			wider++
+		}
+	}
+	if wider == 0 { // a check that never meets a later segment tests nothing
+		t.Fatal("no profile had a segment later that it had not at from")
+	}
+	t.Logf("%d of 20000 profiles: more from then on than at that moment", wider)
 }

@@ -34,8 +34,9 @@ func scaleReadModel(b *testing.B) *ReadModel {
 		loadScaleUsers(rm.users.current(), scaleUsers, 1)
 		r := rand.New(rand.NewPCG(2, 2))
 		for i := range scalePromos {
-			rm.promos.current().Apply(scalePromo(fmt.Sprintf("promo-%05d", i), metroPoint(r), 2000,
-				segmentSets[r.IntN(len(segmentSets))]))
+			e := scalePromo(fmt.Sprintf("promo-%05d", i), metroPoint(r), 2000, segmentSets[r.IntN(len(segmentSets))])
+			rm.promos.current().Apply(e)
+			rm.users.current().Apply(e) // its eligible-user set, as the log gives it
 		}
 		scaleModel = rm
 	})
@@ -123,24 +124,71 @@ func BenchmarkEligible(b *testing.B) {
 			b.ReportAllocs()
 			n := 0
 			for b.Loop() {
-				n = len(rm.Eligible(spec, scaleNow))
+				n = len(rm.Eligible("p", spec, scaleNow))
 			}
 			b.ReportMetric(float64(n), "users")
 		})
 	}
 }
 
+// BenchmarkEligibleUserSet is what an eligible-user set costs: searched when
+// its promo is created (schedule), listed and decided again when it is
+// activated (list, against the search of BenchmarkEligible), and its
+// memory, among 1,000,000 users.
+func BenchmarkEligibleUserSet(b *testing.B) {
+	rm := scaleReadModel(b)
+	users := rm.users.current()
+	for _, c := range []struct {
+		name     string
+		radiusM  float64
+		segments []domain.Segment
+	}{
+		{"2km", 2000, []domain.Segment{domain.SegmentNewUsers}},
+		{"everyone", 50000, []domain.Segment{domain.SegmentNewUsers, domain.SegmentFrequentBuyers}},
+	} {
+		e := scalePromo("set-"+c.name, metroCenter, c.radiusM, c.segments)
+		spec := domain.LoadPromo([]domain.Event{e}).Spec()
+		b.Run(c.name+"/schedule", func(b *testing.B) {
+			for b.Loop() {
+				users.Apply(e)
+				users.Apply(domain.PromoCancelled{PromoID: e.PromoID})
+			}
+		})
+		users.Apply(e)
+		b.Run(c.name+"/list", func(b *testing.B) {
+			b.ReportAllocs()
+			n := 0
+			for b.Loop() {
+				n = len(rm.Eligible(e.PromoID, spec, scaleNow))
+			}
+			b.ReportMetric(float64(n), "users")
+			users.mu.RLock()
+			members := users.cand.of[e.PromoID].members
+			b.ReportMetric(float64(members.GetSizeInBytes())/float64(members.GetCardinality())*1e6/(1<<20), "MiB/1M-members")
+			users.mu.RUnlock()
+		})
+		users.Apply(domain.PromoCancelled{PromoID: e.PromoID})
+	}
+}
+
 // BenchmarkApplyUser is the users model following the log: a new user's
-// registration and location.
+// registration and location, alone and among 10,000 live promos.
 func BenchmarkApplyUser(b *testing.B) {
-	m := NewUsers(domain.DefaultSegmentRules())
-	r := rand.New(rand.NewPCG(4, 4))
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		id := scaleUserID(i)
-		m.Apply(domain.UserRegistered{UserID: id, RegisteredAt: scaleNow})
-		m.Apply(domain.UserLocationUpdated{UserID: id, Location: metroPoint(r)})
-		i++
+	for _, promos := range []int{0, scalePromos} {
+		b.Run(fmt.Sprintf("promos=%d", promos), func(b *testing.B) {
+			m := NewUsers(domain.DefaultSegmentRules())
+			r := rand.New(rand.NewPCG(4, 4))
+			for i := range promos { // live promos: a user's move decides the sets near it
+				m.Apply(scalePromo(fmt.Sprintf("promo-%05d", i), metroPoint(r), 2000, segmentSets[r.IntN(len(segmentSets))]))
+			}
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				id := scaleUserID(i)
+				m.Apply(domain.UserRegistered{UserID: id, RegisteredAt: scaleNow})
+				m.Apply(domain.UserLocationUpdated{UserID: id, Location: metroPoint(r)})
+				i++
+			}
+		})
 	}
 }

@@ -48,7 +48,7 @@ func TestOddRadiiAreAnsweredAsTheScan(t *testing.T) {
 				t.Fatalf("radius %v: %s sees it: %v, the scan says %v", radius, u.ID, seen, !seen)
 			}
 		}
-		if got := users.eligible(spec, scaleNow); !slices.Equal(got, want) {
+		if got := users.eligible("", spec, scaleNow); !slices.Equal(got, want) {
 			t.Fatalf("radius %v: %d eligible, the scan says %d", radius, len(got), len(want))
 		}
 		t.Logf("radius %v: %d eligible", radius, len(want))
@@ -78,7 +78,7 @@ func TestEligibleWhileUsersMove(t *testing.T) {
 	for k := 0; ; k++ {
 		for _, radius := range []float64{2000, 50000} { // some users, and all of them
 			spec := domain.LoadPromo([]domain.Event{scalePromo("p", metroCenter, radius, segments)}).Spec()
-			ids := users.eligible(spec, scaleNow)
+			ids := users.eligible("", spec, scaleNow)
 			seen := map[string]bool{}
 			for _, id := range ids {
 				if seen[id] || !users.has(id) {

@@ -240,7 +240,7 @@ func (w *world) check(rm app.ReadModel, now time.Time) {
 	}
 	for _, p := range promos {
 		id, spec := p.ID(), p.Spec()
-		got, want := rm.Eligible(spec, now), bruteEligible(users, spec)
+		got, want := rm.Eligible(id, spec, now), bruteEligible(users, spec)
 		if !slices.Equal(got, want) { // both in order of registration
 			t.Fatalf("eligible for %s (%v, %v m, %v):\n got %d %v\nwant %d %v", id, spec.Store.Location, spec.RadiusM, spec.Segments, len(got), got, len(want), want)
 		}

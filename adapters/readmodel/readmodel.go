@@ -45,7 +45,8 @@ func New(store eventstore.Store, rules domain.SegmentRules, log *slog.Logger) *R
 			domain.PromoCreated{}, domain.PromoActivated{}, domain.PromoEnded{}, domain.PromoCancelled{},
 			domain.ReservationPlaced{}, domain.ReservationReleased{}, domain.ReservationExpired{}, domain.PurchaseCompleted{}),
 		users: newRunner("users", store, func() *Users { return newUsers(rules, ids) }, log,
-			domain.UserRegistered{}, domain.UserLocationUpdated{}, domain.UserPurchaseRecorded{}),
+			domain.UserRegistered{}, domain.UserLocationUpdated{}, domain.UserPurchaseRecorded{},
+			domain.PromoCreated{}, domain.PromoEnded{}, domain.PromoCancelled{}), // the eligible-user sets
 		notifications: newRunner("notifications", store, func() *Notifications { return newNotifications(ids) }, log, domain.NotificationSent{}),
 	}
 }
@@ -186,11 +187,13 @@ func (rm *ReadModel) VisiblePromos(userID string, at *domain.Location, now time.
 	return rm.promos.current().visible(u, *at, now), true
 }
 
-// Eligible visits the users in the cells the promo's circle touches, and
-// lists those who may see it in order of registration (the order of the
-// log, so the same on every instance and after every rebuild).
-func (rm *ReadModel) Eligible(spec domain.PromoSpec, now time.Time) []string {
-	return rm.users.current().eligible(spec, now)
+// Eligible decides the members of the promo's eligible-user set (or, for a
+// promo the users model has not folded yet, the users in the cells its
+// circle touches), and lists those who may see it in order of registration
+// (the order of the log, so the same on every instance and after every
+// rebuild).
+func (rm *ReadModel) Eligible(promoID string, spec domain.PromoSpec, now time.Time) []string {
+	return rm.users.current().eligible(promoID, spec, now)
 }
 
 // Unnotified keeps the users who had no notification on day, as far as this

@@ -25,6 +25,10 @@ type Model interface {
 
 var notificationSent = domain.NotificationSent{}.EventName()
 
+// logClocked is a model that keeps time by the log: after each page it
+// folds, it is told when the page's last event happened.
+type logClocked interface{ logTime(time.Time) }
+
 const (
 	batchSize = 5000
 	poll      = 100 * time.Millisecond
@@ -109,6 +113,9 @@ func (r *runner[M]) fold(m M, events []eventstore.Event) {
 		if ok {
 			m.Apply(ev)
 		}
+	}
+	if c, ok := any(m).(logClocked); ok && len(events) > 0 {
+		c.logTime(events[len(events)-1].OccurredAt)
 	}
 }
 

@@ -170,18 +170,30 @@ func gcCPUSeconds() float64 {
 // user — and reports the live heap after a collection (MiB-heap), the
 // process's resident memory before that collection (MiB-rss) and at its
 // peak, and the garbage collector's share of the CPU while 200,000 reads of
-// GET /v1/users/{id}/promos run on the loaded models (gc-cpu-%). Run it
+// GET /v1/users/{id}/promos run on the loaded models (gc-cpu-%). Run each
 // alone, once, so that the process holds nothing else:
 //
-//	go test ./adapters/readmodel/ -run '^$' -bench ReadModelMemory -benchtime 1x
+//	go test ./adapters/readmodel/ -run '^$' -bench ReadModelMemory/active -benchtime 1x
+//	go test ./adapters/readmodel/ -run '^$' -bench ReadModelMemory/scheduled -benchtime 1x
 func BenchmarkReadModelMemory(b *testing.B) {
+	// active: the promos have started a while ago, and hold no eligible-user
+	// set; scheduled: they wait to start, each with its set.
+	for _, state := range []string{"active", "scheduled"} {
+		b.Run(state, func(b *testing.B) { readModelMemory(b, state == "scheduled") })
+	}
+}
+
+func readModelMemory(b *testing.B, scheduled bool) {
 	for b.Loop() {
 		rm := New(nil, domain.DefaultSegmentRules(), nil)
 		loadScaleUsers(rm.users.current(), scaleUsers, 1)
 		r := rand.New(rand.NewPCG(2, 2))
 		for i := range scalePromos {
-			rm.promos.current().Apply(scalePromo(fmt.Sprintf("promo-%05d", i), metroPoint(r), 2000,
-				segmentSets[r.IntN(len(segmentSets))]))
+			e := scalePromo(fmt.Sprintf("promo-%05d", i), metroPoint(r), 2000, segmentSets[r.IntN(len(segmentSets))])
+			rm.promos.current().Apply(e)
+			if scheduled {
+				rm.users.current().Apply(e)
+			}
 		}
 		loadScaleNotifications(rm.notifications.current(), scaleUsers)
 		if rss, peak, ok := residentMiB(); ok {

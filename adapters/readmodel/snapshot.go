@@ -64,7 +64,7 @@ func (rm *ReadModel) saveByPolicy(ctx context.Context, read *atomic.Int64) {
 // snapshotFormat is the layout of every model's bytes; a snapshot of
 // another format is ignored and the model replayed from the log. Change it
 // whenever a model's encoding or meaning changes.
-const snapshotFormat = 4
+const snapshotFormat = 5
 
 // UseSnapshots makes Run start from the models' snapshots and save them by
 // the policy. Call it before Run.

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/golang/geo/s2"
 
 	"github.com/flashpromo/flashpromo/app"
@@ -33,6 +34,7 @@ type Users struct {
 	// ids are not kept.
 	bought [][]time.Time
 	cells  map[s2.CellID][]uint32
+	cand   candidates // the eligible-user set of each promo yet to start or just started
 }
 
 // user is one user in 40 bytes, a fraction of a *domain.User with its maps
@@ -73,35 +75,123 @@ func NewUsers(rules domain.SegmentRules) *Users { return newUsers(rules, newIDTa
 
 // newUsers makes an empty model whose ids are numbered in ids.
 func newUsers(rules domain.SegmentRules, ids *idTable) *Users {
-	return &Users{rules: rules, ids: ids, cells: map[s2.CellID][]uint32{}}
+	return &Users{rules: rules, ids: ids, cells: map[s2.CellID][]uint32{}, cand: newCandidates()}
 }
 
-// Apply folds a user event in, as domain.User does.
+// Apply folds a user event in, as domain.User does, and a promo's creation
+// and end into the eligible-user sets.
 func (m *Users) Apply(e domain.Event) {
 	switch e := e.(type) {
 	case domain.UserRegistered:
 		id := m.ids.intern(e.UserID)
 		m.mu.Lock()
 		defer m.mu.Unlock()
-		u := m.find(id)
-		if u == nil {
-			u = m.add(id)
+		i, ok := m.position(id)
+		if !ok {
+			m.add(id).register(e.RegisteredAt)
+			return // not placed yet: in no set
 		}
-		u.register(e.RegisteredAt)
+		m.at(i).register(e.RegisteredAt)
+		m.redecide(i, nil)
 	case domain.UserLocationUpdated:
 		id, ok := m.ids.number(e.UserID)
 		m.mu.Lock()
 		defer m.mu.Unlock()
 		if i, known := m.position(id); ok && known {
+			was, placed := m.at(i).loc, m.at(i).placed()
 			m.move(i, e.Location)
+			if placed {
+				m.redecide(i, &was)
+			} else {
+				m.redecide(i, nil)
+			}
 		}
 	case domain.UserPurchaseRecorded:
 		id, ok := m.ids.number(e.UserID)
 		m.mu.Lock()
 		defer m.mu.Unlock()
-		if u := m.find(id); ok && u != nil {
-			m.buy(u, e.PurchasedAt)
+		if i, known := m.position(id); ok && known {
+			m.buy(m.at(i), e.PurchasedAt)
+			m.redecide(i, nil)
 		}
+	case domain.PromoCreated:
+		m.schedule(e.PromoID, audienceKey{e.Store.Location, e.RadiusM, domain.SetOf(e.Segments)}, e.StartsAt)
+	case domain.PromoActivated:
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		m.cand.start(e.PromoID)
+	case domain.PromoEnded:
+		m.unschedule(e.PromoID)
+	case domain.PromoCancelled:
+		m.unschedule(e.PromoID)
+	}
+}
+
+// logTime tells the model when the last event it folded happened: the
+// promos activated a while before leave their sets.
+func (m *Users) logTime(t time.Time) {
+	m.mu.Lock()
+	done := m.cand.passed(t)
+	m.mu.Unlock()
+	for _, promo := range done {
+		m.unschedule(promo)
+	}
+}
+
+// redecide puts user i in or out of the sets of the promos near where they
+// are, and near where they were, if they moved. The caller holds the lock.
+func (m *Users) redecide(i uint32, was *domain.Location) {
+	u := m.at(i)
+	p := m.profile(u)
+	decide := func(r *audience) { r.decide(m.rules, i, u, p) }
+	if was != nil {
+		m.cand.near(*was, decide)
+	}
+	if u.placed() {
+		m.cand.near(u.loc, decide)
+	}
+}
+
+// schedule gives the promo its audience's set, searching the geo index when
+// the audience is new or starts earlier than before. The search reads the
+// users a page at a time, as eligible does; the set is put in place whole,
+// so a fan-out never lists a set half made. Only Apply writes the users,
+// so none change meanwhile.
+func (m *Users) schedule(promo string, k audienceKey, start time.Time) {
+	m.mu.RLock()
+	r, shared := m.cand.audiences[k]
+	search := !m.cand.has(promo) && (!shared || start.Before(r.from))
+	total := m.n
+	m.mu.RUnlock()
+	var members *roaring.Bitmap
+	if search {
+		set := m.rules
+		near := m.nearCircle(k.center, k.radiusM)
+		found, _ := m.scan(total, near, func(u *user) bool {
+			_, ok := domain.Reaches(k.wanted, k.center, k.radiusM, set.SetFrom(m.profile(u), start), u.loc)
+			return ok
+		})
+		members = roaring.FromDense(found, false)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if r := m.cand.join(promo, k, start); r != nil {
+		r.members = members
+	}
+}
+
+// unschedule takes a promo out of its audience; when the audience's
+// earliest start moves on, its members are decided again from the new one.
+func (m *Users) unschedule(promo string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r := m.cand.leave(promo)
+	if r == nil {
+		return
+	}
+	for _, i := range r.members.ToArray() {
+		u := m.at(i)
+		r.decide(m.rules, i, u, m.profile(u))
 	}
 }
 
@@ -227,57 +317,34 @@ func (m *Users) has(id string) bool {
 }
 
 // eligible lists, in order of registration, the users who may see the
-// promo at now from their last known location. It visits only the users
-// filed under cells its circle touches, and decides for each by
-// domain.Reaches, with the segments evaluated at now.
+// promo at now from their last known location: the members of the promo's
+// eligible-user set still in its segments at now, or, for a promo without
+// one (not yet folded here), the users filed under the cells its circle
+// touches that domain.Reaches keeps, with the segments evaluated at now.
 //
 // It reads the users a page at a time under the read lock, so that the
 // projector, and the readers queued behind it, never wait for the whole
 // search. Each user is decided once, where they are when read; users who
 // register meanwhile are not in the list.
-func (m *Users) eligible(spec domain.PromoSpec, now time.Time) []string {
+func (m *Users) eligible(promo string, spec domain.PromoSpec, now time.Time) []string {
 	m.mu.RLock()
 	total := m.n
-	var near []uint32 // nil for every user, in order
-	if cells, n := m.near(circle(spec.Store.Location, spec.RadiusM)); n < total/2 {
-		near = make([]uint32, 0, n)
-		for _, in := range cells {
-			near = append(near, in...)
-		}
-	} // else most users: reading them all in order beats jumping between them
+	near, fromSet := m.cand.members(promo, now)
 	m.mu.RUnlock()
-
-	found := make([]uint64, (total+63)/64) // a bit for each user
-	n := 0
 	wanted := domain.SetOf(spec.Segments)
-	check := func(i uint32) {
-		u := m.at(i)
-		if !u.placed() {
-			return
-		}
-		if _, ok := domain.Reaches(wanted, spec.Store.Location, spec.RadiusM, m.rules.Set(m.profile(u), now), u.loc); ok {
-			found[i/64] |= 1 << (i % 64)
-			n++
-		}
+	keep := func(u *user) bool {
+		_, ok := domain.Reaches(wanted, spec.Store.Location, spec.RadiusM, m.rules.Set(m.profile(u), now), u.loc)
+		return ok
 	}
-	if near != nil {
-		for from := 0; from < len(near); from += pageSize {
-			m.mu.RLock()
-			for _, i := range near[from:min(from+pageSize, len(near))] {
-				check(i)
-			}
-			m.mu.RUnlock()
-		}
+	if fromSet {
+		// A member is less than the radius away: the set is decided again
+		// on every move, under the lock this reads it with. Its segments
+		// may have ended since; that, and only that, is decided again.
+		keep = func(u *user) bool { return m.rules.Set(m.profile(u), now).Meets(wanted) }
 	} else {
-		for from := 0; from < total; from += pageSize {
-			m.mu.RLock()
-			for i := from; i < min(from+pageSize, total); i++ {
-				check(uint32(i))
-			}
-			m.mu.RUnlock()
-		}
+		near = m.nearCircle(spec.Store.Location, spec.RadiusM)
 	}
-
+	found, n := m.scan(total, near, keep)
 	ids := make([]int32, 0, n)
 	for from := 0; from < len(found); from += pageSize / 64 {
 		m.mu.RLock()
@@ -289,6 +356,54 @@ func (m *Users) eligible(spec domain.PromoSpec, now time.Time) []string {
 		m.mu.RUnlock()
 	}
 	return m.ids.names(ids)
+}
+
+// nearCircle lists the users filed under the cells the circle touches; nil
+// when they are most users: reading them all in order beats jumping
+// between them.
+func (m *Users) nearCircle(center domain.Location, radiusM float64) []uint32 {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	cells, n := m.near(circle(center, radiusM))
+	if n >= m.n/2 {
+		return nil
+	}
+	near := make([]uint32, 0, n)
+	for _, in := range cells {
+		near = append(near, in...)
+	}
+	return near
+}
+
+// scan keeps the placed users of positions (of the first total users when
+// nil) that keep says to, a page at a time under the read lock, and returns
+// them as a bit for each position, and how many.
+func (m *Users) scan(total int, positions []uint32, keep func(*user) bool) (found []uint64, n int) {
+	found = make([]uint64, (total+63)/64)
+	check := func(i uint32) {
+		if u := m.at(i); int(i) < total && u.placed() && keep(u) {
+			found[i/64] |= 1 << (i % 64)
+			n++
+		}
+	}
+	if positions != nil {
+		for from := 0; from < len(positions); from += pageSize {
+			m.mu.RLock()
+			for _, i := range positions[from:min(from+pageSize, len(positions))] {
+				check(i)
+			}
+			m.mu.RUnlock()
+		}
+		return found, n
+	}
+	for from := 0; from < total; from += pageSize {
+		m.mu.RLock()
+		for i := from; i < min(from+pageSize, total); i++ {
+			check(uint32(i))
+		}
+		m.mu.RUnlock()
+	}
+	return found, n
 }
 
 // near gathers the users of every userLevel cell the circle touches, each

@@ -16,6 +16,7 @@ func (m *Users) freeze() func(*snapWriter) {
 		users = append(users, p...)
 	}
 	bought := append([][]time.Time(nil), m.bought...) // only appended to: the elements stay
+	scheduled := m.cand.scheduled()
 	m.mu.RUnlock()
 	return func(w *snapWriter) {
 		w.uvarint(uint64(len(users)))
@@ -40,10 +41,40 @@ func (m *Users) freeze() func(*snapWriter) {
 				w.time(t)
 			}
 		}
+		// The promos of the eligible-user sets: their sets are searched
+		// again on load, from the users just read.
+		w.uvarint(uint64(len(scheduled)))
+		for _, s := range scheduled {
+			w.string(s.promo)
+			w.float(s.key.center.Lat)
+			w.float(s.key.center.Lng)
+			w.float(s.key.radiusM)
+			w.uvarint(uint64(s.key.wanted))
+			w.time(s.start)
+			w.time(s.started)
+		}
 	}
 }
 
 func (m *Users) thaw(r *snapReader) {
+	m.thawUsers(r)
+	for range r.count() {
+		promo := r.string()
+		k := audienceKey{domain.Location{Lat: r.float(), Lng: r.float()}, r.float(), domain.SegmentSet(r.uvarint())}
+		start, started := r.time(), r.time()
+		if r.err != nil {
+			return
+		}
+		m.schedule(promo, k, start)
+		if !started.IsZero() {
+			m.mu.Lock()
+			m.cand.started[promo] = started
+			m.mu.Unlock()
+		}
+	}
+}
+
+func (m *Users) thawUsers(r *snapReader) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	users := r.count()

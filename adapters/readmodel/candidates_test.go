@@ -1,0 +1,141 @@
+package readmodel
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/flashpromo/flashpromo/domain"
+)
+
+// A promo's eligible-user set holds exactly the users in its audience from
+// its start, and lists the users a search of the geo index finds, at every
+// moment from its start on, while users register, move and buy, and
+// promos of shared audiences (same store, radius and segments, as a
+// series' occurrences) are created in any order of their starts,
+// activated, ended and cancelled.
+func TestEligibleUserSetsListAsTheSearch(t *testing.T) {
+	for seed := range uint64(4) {
+		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
+			r := rand.New(rand.NewPCG(seed, 7))
+			users := NewUsers(domain.DefaultSegmentRules())
+			day := 24 * time.Hour
+			now := scaleNow
+			stores := []domain.Location{metroPoint(r), metroPoint(r), metroCenter}
+			var live []string
+			activated := 0
+			specs := map[string]domain.PromoSpec{}
+			nUsers, fromSet := 0, 0
+			for step := range 3000 {
+				now = now.Add(time.Duration(r.IntN(120)) * time.Minute)
+				switch k := r.IntN(20); {
+				case k < 6 || nUsers == 0:
+					id := scaleUserID(nUsers)
+					nUsers++
+					users.Apply(domain.UserRegistered{UserID: id, RegisteredAt: now.Add(-time.Duration(r.IntN(40)) * day)})
+					if r.IntN(5) > 0 {
+						users.Apply(domain.UserLocationUpdated{UserID: id, Location: metroPoint(r)})
+					}
+				case k < 11:
+					users.Apply(domain.UserLocationUpdated{UserID: scaleUserID(r.IntN(nUsers)), Location: metroPoint(r)})
+				case k < 15:
+					users.Apply(domain.UserPurchaseRecorded{UserID: scaleUserID(r.IntN(nUsers)), PurchaseID: fmt.Sprint("b", step),
+						PurchasedAt: now.Add(time.Duration(r.IntN(60*24)-40*24) * time.Hour)})
+				case k < 18: // a promo of one of few audiences, starting before or after others of it
+					id := fmt.Sprint("p", step)
+					e := scalePromo(id, stores[r.IntN(len(stores))], []float64{3000, 60000}[r.IntN(2)], segmentSets[r.IntN(len(segmentSets))])
+					e.StartsAt = now.Add(time.Duration(r.IntN(10*24)-2*24) * time.Hour)
+					e.EndsAt = e.StartsAt.Add(2 * time.Hour)
+					users.Apply(e)
+					live = append(live, id)
+					specs[id] = domain.LoadPromo([]domain.Event{e}).Spec()
+				case k < 19: // activated: a minute of the log later, out of its audience
+					if len(live) > 0 {
+						id := live[r.IntN(len(live))]
+						users.Apply(domain.PromoActivated{PromoID: id})
+						activated++
+						if r.IntN(3) == 0 {
+							users.logTime(now)
+							users.logTime(now.Add(listedFor + time.Second))
+							live = slices.DeleteFunc(live, func(p string) bool { return !users.cand.has(p) })
+							if users.cand.has(id) {
+								t.Fatalf("step %d: %s keeps its set a minute after its activation", step, id)
+							}
+						}
+					}
+				default:
+					if len(live) > 0 {
+						i := r.IntN(len(live))
+						if r.IntN(2) == 0 {
+							users.Apply(domain.PromoEnded{PromoID: live[i]})
+						} else {
+							users.Apply(domain.PromoCancelled{PromoID: live[i]})
+						}
+						live = slices.Delete(live, i, i+1)
+					}
+				}
+				if step%50 != 0 {
+					continue
+				}
+				for _, a := range users.cand.audiences {
+					if got, want := a.members.ToArray(), tight(users, a); !slices.Equal(got, want) {
+						t.Fatalf("step %d: an audience of %d promos holds %d users, %d are in it from its start", step, len(a.promos), len(got), len(want))
+					}
+				}
+				for _, id := range live {
+					spec := specs[id]
+					for _, at := range []time.Time{spec.StartsAt, spec.StartsAt.Add(time.Hour), now} {
+						if _, ok := users.cand.members(id, at); !ok {
+							continue // before its start: the search answers
+						}
+						fromSet++
+						if got, want := users.eligible(id, spec, at), users.eligible("", spec, at); !slices.Equal(got, want) {
+							t.Fatalf("step %d, %s at %v: the set lists %d users, the search %d", step, id, at, len(got), len(want))
+						}
+					}
+				}
+			}
+			if fromSet < 100 || activated < 20 {
+				t.Fatalf("only %d answers came from a set, %d promos activated: the case proves little", fromSet, activated)
+			}
+			t.Logf("%d users, %d answers from a set, %d promos activated, %d audiences live", nUsers, fromSet, activated, len(users.cand.audiences))
+		})
+	}
+}
+
+// tight lists the users an audience holds when kept exactly: those placed
+// within its radius and in its segments from its earliest start on.
+func tight(m *Users, a *audience) []uint32 {
+	var out []uint32
+	for i := range uint32(m.n) {
+		u := m.at(i)
+		if !u.placed() {
+			continue
+		}
+		if _, ok := domain.Reaches(a.wanted, a.center, a.radiusM, m.rules.SetFrom(m.profile(u), a.from), u.loc); ok {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// A promo keeps its set a minute of the log's time after its activation,
+// while its fan-out lists it.
+func TestSetLivesAMinuteOfTheLogAfterActivation(t *testing.T) {
+	users := NewUsers(domain.DefaultSegmentRules())
+	loadScaleUsers(users, 2000, 3)
+	users.Apply(scalePromo("p", metroCenter, 60000, segmentSets[2]))
+	users.logTime(scaleNow)
+	users.Apply(domain.PromoActivated{PromoID: "p"})
+	for _, c := range []struct {
+		after time.Duration
+		kept  bool
+	}{{0, true}, {listedFor, true}, {listedFor + time.Second, false}} {
+		users.logTime(scaleNow.Add(c.after))
+		if members, ok := users.cand.members("p", scaleNow); ok != c.kept || ok && len(members) == 0 {
+			t.Fatalf("%v after the activation: %d members, set kept %v, want %v", c.after, len(members), ok, c.kept)
+		}
+	}
+}
