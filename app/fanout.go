@@ -96,8 +96,10 @@ func (a *fanout) notifyAll(ctx context.Context, users []string, words domain.Not
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(fanoutWriters)
 	chunk := chunkSize(len(users))
-	for start := 0; start < len(users); start += chunk {
-		batch := users[start:min(start+chunk, len(users))]
+	// The first chunk is small, so that the first users are notified at
+	// once, not when a full chunk has been written beside three others.
+	for start, size := 0, min(chunk, fanoutMinChunk); start < len(users); start, size = start+size, chunk {
+		batch := users[start:min(start+size, len(users))]
 		g.Go(func() error {
 			ns := make([]domain.NotificationSent, len(batch))
 			for i, u := range batch {
