@@ -1,6 +1,7 @@
 package app
 
 import (
+	"sync/atomic"
 	"time"
 
 	"github.com/flashpromo/flashpromo/domain"
@@ -74,6 +75,9 @@ type VisiblePromo struct {
 	Spec      *domain.PromoSpec // as created, shared with the read model: read only
 	Available int
 	DistanceM float64
+	// Memo keeps what a reader derives from Spec alone (the reply's encoded
+	// part) for as long as the read model keeps the promo; nil: nowhere.
+	Memo *atomic.Pointer[[]byte]
 }
 
 // ReservationView is a reservation with its status at the time of reading.

@@ -3,20 +3,16 @@ package ports
 import (
 	"encoding/json"
 	"strconv"
-	"sync"
 
 	"github.com/flashpromo/flashpromo/app"
 )
 
 // visibleEncoder writes a user's promos, the hottest reply of the service.
 // What a promo shows every user (id, store, product, prices, end) never
-// changes, so it is encoded once per promo; a reply only adds availability
-// and distance. Promos are few (thousands) next to the reads, so the cache
-// keeps every one it has seen.
-type visibleEncoder struct {
-	mu    sync.RWMutex
-	fixed map[string][]byte // promo id -> `{"id":…,"ends_at":"…"` without the closing brace
-}
+// changes, so it is encoded once per promo and kept in the promo's memo,
+// which the read model drops with the promo; a reply only adds
+// availability and distance.
+type visibleEncoder struct{}
 
 type visibleFixed struct {
 	ID           string `json:"id"`
@@ -27,12 +23,12 @@ type visibleFixed struct {
 	EndsAt       any    `json:"ends_at"`
 }
 
-func (v *visibleEncoder) prefix(p app.VisiblePromo) ([]byte, error) {
-	v.mu.RLock()
-	b, ok := v.fixed[p.ID] // a plain map: sync.Map's Load was 15 % of a read's CPU
-	v.mu.RUnlock()
-	if ok {
-		return b, nil
+// prefix is the promo's `{"id":…,"ends_at":"…"` without the closing brace.
+func (visibleEncoder) prefix(p app.VisiblePromo) ([]byte, error) {
+	if p.Memo != nil {
+		if b := p.Memo.Load(); b != nil {
+			return *b, nil
+		}
 	}
 	s := p.Spec
 	b, err := json.Marshal(visibleFixed{p.ID, s.Store, s.Product, s.RegularPrice, s.PromoPrice, s.EndsAt})
@@ -40,12 +36,9 @@ func (v *visibleEncoder) prefix(p app.VisiblePromo) ([]byte, error) {
 		return nil, err
 	}
 	b = b[:len(b)-1] // open, for the fields of the moment
-	v.mu.Lock()
-	if v.fixed == nil {
-		v.fixed = map[string][]byte{}
+	if p.Memo != nil {
+		p.Memo.Store(&b) // two readers may both encode it: the same bytes
 	}
-	v.fixed[p.ID] = b
-	v.mu.Unlock()
 	return b, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,13 +19,13 @@ func TestVisibleEncoderSaysWhatEncodingJSONSays(t *testing.T) {
 	ps := []app.VisiblePromo{
 		{ID: "p1", Spec: &domain.PromoSpec{Store: store, Product: domain.Product{ID: "xyz", Name: "Audífonos XYZ"},
 			RegularPrice: domain.Money{Amount: 99900, Currency: "MXN"}, PromoPrice: domain.Money{Amount: 49900, Currency: "MXN"},
-			EndsAt: time.Date(2026, 11, 28, 1, 0, 0, 0, time.UTC)}, Available: 7, DistanceM: 442.92369656934073},
+			EndsAt: time.Date(2026, 11, 28, 1, 0, 0, 0, time.UTC)}, Available: 7, DistanceM: 442.92369656934073, Memo: new(atomic.Pointer[[]byte])},
 		{ID: "p2", Spec: &domain.PromoSpec{Store: store, Product: domain.Product{ID: "abc", Name: "ABC"},
 			RegularPrice: domain.Money{Amount: 100, Currency: "USD"}, PromoPrice: domain.Money{Amount: 1, Currency: "USD"},
 			EndsAt: time.Date(2026, 11, 28, 1, 0, 0, 5, time.UTC)}, Available: 0, DistanceM: 1e-7},
 	}
 	var v visibleEncoder
-	for range 2 { // the second time from the cache
+	for range 2 { // the second time from the memo (p1; p2 has none)
 		got, err := v.encode([]byte("left over"), ps)
 		got = got[len("left over"):]
 		if err != nil {
@@ -45,6 +46,9 @@ func TestVisibleEncoderSaysWhatEncodingJSONSays(t *testing.T) {
 			t.Errorf("got  %s\nwant %s", got, want)
 		}
 	}
+	if ps[0].Memo.Load() == nil {
+		t.Error("the promo's memo was not kept")
+	}
 	if got, _ := v.encode(nil, nil); string(got) != "{\"promos\":[]}\n" {
 		t.Errorf("no promos: %q", got)
 	}
@@ -58,7 +62,8 @@ func BenchmarkVisibleEncode(b *testing.B) {
 	for i := range all {
 		all[i] = app.VisiblePromo{ID: fmt.Sprintf("q1-q%05d", i), Spec: &domain.PromoSpec{Store: domain.Store{ID: "store", Name: "Bench store"},
 			Product: domain.Product{ID: "product", Name: "Audífonos XYZ"}, RegularPrice: domain.Money{Amount: 99900, Currency: "MXN"},
-			PromoPrice: domain.Money{Amount: 49900, Currency: "MXN"}, EndsAt: time.Date(2026, 11, 28, 1, 0, 0, 0, time.UTC)}, Available: 10, DistanceM: 1234.5}
+			PromoPrice: domain.Money{Amount: 49900, Currency: "MXN"}, EndsAt: time.Date(2026, 11, 28, 1, 0, 0, 0, time.UTC)}, Available: 10, DistanceM: 1234.5,
+			Memo: new(atomic.Pointer[[]byte])}
 		if _, err := v.encode(nil, all[i:i+1]); err != nil {
 			b.Fatal(err)
 		}

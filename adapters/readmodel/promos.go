@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/golang/geo/s2"
@@ -52,7 +53,8 @@ type promo struct {
 	// a byte per reservation.
 	holds    []hold
 	statuses []holdStatus
-	cells    []s2.CellID // at promoLevel; nil for a wide promo
+	cells    []s2.CellID            // at promoLevel; nil for a wide promo
+	memo     atomic.Pointer[[]byte] // app.VisiblePromo.Memo: dropped with the record
 }
 
 // hold is a reservation as the record keeps it.
@@ -277,7 +279,7 @@ func (m *Promos) visible(u app.UserView, at domain.Location, now time.Time) []ap
 	})
 	vs := make([]app.VisiblePromo, len(found))
 	for i, f := range found {
-		vs[i] = app.VisiblePromo{ID: f.at.id, Spec: &f.at.spec, Available: f.at.Stock(now).Available, DistanceM: f.d}
+		vs[i] = app.VisiblePromo{ID: f.at.id, Spec: &f.at.spec, Available: f.at.Stock(now).Available, DistanceM: f.d, Memo: &f.at.memo}
 	}
 	return vs
 }

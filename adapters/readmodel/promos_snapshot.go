@@ -13,17 +13,17 @@ import (
 // length, and their statuses, a byte each.
 func (m *Promos) freeze() func(*snapWriter) {
 	m.mu.RLock()
-	ps := make([]promo, 0, len(m.promos))
+	ps := make([]*promo, 0, len(m.promos))
 	for _, p := range m.promos {
-		ps = append(ps, promo{id: p.id, spec: p.spec, series: p.series, zone: p.zone, life: p.life,
+		ps = append(ps, &promo{id: p.id, spec: p.spec, series: p.series, zone: p.zone, life: p.life,
 			version: p.version, holds: p.holds, statuses: slices.Clone(p.statuses)})
 	}
 	m.mu.RUnlock()
 	return func(w *snapWriter) {
-		slices.SortFunc(ps, func(a, b promo) int { return strings.Compare(a.id, b.id) })
+		slices.SortFunc(ps, func(a, b *promo) int { return strings.Compare(a.id, b.id) })
 		w.uvarint(uint64(len(ps)))
-		for i := range ps {
-			ps[i].write(w)
+		for _, p := range ps {
+			p.write(w)
 		}
 	}
 }
