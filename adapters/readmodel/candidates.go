@@ -13,8 +13,9 @@ import (
 )
 
 // candidates are the eligible-user sets (ADR 0028): for every promo that
-// is to start or just started, the users it may reach, kept as users move and buy, so
-// that an activation lists them at once instead of searching the geo index.
+// is to start or has just started, the users it may reach, kept as users
+// move and buy, so that an activation lists them at once instead of
+// searching the geo index.
 //
 // A set is a superset: a user is in it when placed less than the radius
 // from the store and in a wanted segment at some moment from the promo's
@@ -68,11 +69,11 @@ func (c *candidates) has(promo string) bool { _, ok := c.of[promo]; return ok }
 // none that holds every user it may reach at now (a set is decided from
 // its promos' earliest start on). The caller holds a lock of the users.
 func (c *candidates) members(promo string, now time.Time) ([]uint32, bool) {
-	r, ok := c.of[promo]
-	if !ok || now.Before(r.from) {
+	a, ok := c.of[promo]
+	if !ok || now.Before(a.from) {
 		return nil, false
 	}
-	return r.members.ToArray(), true
+	return a.members.ToArray(), true
 }
 
 // start notes the promo's activation, by the log's time.
@@ -102,19 +103,19 @@ func (c *candidates) join(promo string, k audienceKey, start time.Time) (fill *a
 	if _, ok := c.of[promo]; ok {
 		return nil // a repeated event
 	}
-	r, ok := c.audiences[k]
+	a, ok := c.audiences[k]
 	if !ok {
-		r = &audience{audienceKey: k, promos: map[string]time.Time{}, from: start,
+		a = &audience{audienceKey: k, promos: map[string]time.Time{}, from: start,
 			cover: userCover(circle(k.center, k.radiusM)), members: roaring.New()}
-		c.audiences[k] = r
-		c.file(r)
-		fill = r
-	} else if start.Before(r.from) {
-		r.from = start
-		fill = r
+		c.audiences[k] = a
+		c.file(a)
+		fill = a
+	} else if start.Before(a.from) {
+		a.from = start
+		fill = a
 	}
-	r.promos[promo] = start
-	c.of[promo] = r
+	a.promos[promo] = start
+	c.of[promo] = a
 	return fill
 }
 
@@ -122,26 +123,26 @@ func (c *candidates) join(promo string, k audienceKey, start time.Time) (fill *a
 // set. narrow is the audience whose start moved on, whose members may be fewer.
 func (c *candidates) leave(promo string) (narrow *audience) {
 	delete(c.started, promo)
-	r, ok := c.of[promo]
+	a, ok := c.of[promo]
 	if !ok {
 		return nil
 	}
 	delete(c.of, promo)
-	delete(r.promos, promo)
-	if len(r.promos) == 0 {
-		delete(c.audiences, r.audienceKey)
-		c.unfile(r)
+	delete(a.promos, promo)
+	if len(a.promos) == 0 {
+		delete(c.audiences, a.audienceKey)
+		c.unfile(a)
 		return nil
 	}
-	from := r.from
-	r.from = time.Time{}
-	for _, s := range r.promos {
-		if r.from.IsZero() || s.Before(r.from) {
-			r.from = s
+	from := a.from
+	a.from = time.Time{}
+	for _, s := range a.promos {
+		if a.from.IsZero() || s.Before(a.from) {
+			a.from = s
 		}
 	}
-	if r.from.After(from) {
-		return r
+	if a.from.After(from) {
+		return a
 	}
 	return nil
 }
@@ -158,8 +159,8 @@ type scheduledPromo struct {
 // each audience once, from its earliest start.
 func (c *candidates) scheduled() []scheduledPromo {
 	out := make([]scheduledPromo, 0, len(c.of))
-	for id, r := range c.of {
-		out = append(out, scheduledPromo{id, r.audienceKey, r.promos[id], c.started[id]})
+	for id, a := range c.of {
+		out = append(out, scheduledPromo{id, a.audienceKey, a.promos[id], c.started[id]})
 	}
 	slices.SortFunc(out, func(a, b scheduledPromo) int {
 		return cmp.Or(a.start.Compare(b.start), strings.Compare(a.promo, b.promo))
@@ -167,18 +168,18 @@ func (c *candidates) scheduled() []scheduledPromo {
 	return out
 }
 
-func (c *candidates) file(r *audience) {
-	for _, cell := range r.cover {
-		c.cells[cell] = append(c.cells[cell], r)
+func (c *candidates) file(a *audience) {
+	for _, cell := range a.cover {
+		c.cells[cell] = append(c.cells[cell], a)
 		c.levels |= 1 << cell.Level()
 	}
 }
 
-func (c *candidates) unfile(r *audience) {
-	for _, cell := range r.cover {
+func (c *candidates) unfile(a *audience) {
+	for _, cell := range a.cover {
 		in := c.cells[cell]
 		for i, o := range in {
-			if o == r {
+			if o == a {
 				in[i] = in[len(in)-1]
 				in = in[:len(in)-1]
 				break
@@ -202,21 +203,21 @@ func (c *candidates) near(loc domain.Location, f func(*audience)) {
 		if c.levels&(1<<level) == 0 {
 			continue
 		}
-		for _, r := range c.cells[leaf.Parent(level)] {
-			f(r)
+		for _, a := range c.cells[leaf.Parent(level)] {
+			f(a)
 		}
 	}
 }
 
-// decide puts user i in or out of r's set.
-func (r *audience) decide(rules domain.SegmentRules, i uint32, u *user, p domain.Profile) {
+// decide puts user i in or out of the audience's set.
+func (a *audience) decide(rules domain.SegmentRules, i uint32, u *user, p domain.Profile) {
 	if !u.placed() {
-		r.members.Remove(i)
+		a.members.Remove(i)
 		return
 	}
-	if _, ok := domain.Reaches(r.wanted, r.center, r.radiusM, rules.SetFrom(p, r.from), u.loc); ok {
-		r.members.Add(i)
+	if _, ok := domain.Reaches(a.wanted, a.center, a.radiusM, rules.SetFrom(p, a.from), u.loc); ok {
+		a.members.Add(i)
 	} else {
-		r.members.Remove(i)
+		a.members.Remove(i)
 	}
 }

@@ -143,7 +143,7 @@ func (m *Users) logTime(t time.Time) {
 func (m *Users) redecide(i uint32, was *domain.Location) {
 	u := m.at(i)
 	p := m.profile(u)
-	decide := func(r *audience) { r.decide(m.rules, i, u, p) }
+	decide := func(a *audience) { a.decide(m.rules, i, u, p) }
 	if was != nil {
 		m.cand.near(*was, decide)
 	}
@@ -159,8 +159,8 @@ func (m *Users) redecide(i uint32, was *domain.Location) {
 // so none change meanwhile.
 func (m *Users) schedule(promo string, k audienceKey, start time.Time) {
 	m.mu.RLock()
-	r, shared := m.cand.audiences[k]
-	search := !m.cand.has(promo) && (!shared || start.Before(r.from))
+	a, shared := m.cand.audiences[k]
+	search := !m.cand.has(promo) && (!shared || start.Before(a.from))
 	total := m.n
 	m.mu.RUnlock()
 	var members *roaring.Bitmap
@@ -175,8 +175,8 @@ func (m *Users) schedule(promo string, k audienceKey, start time.Time) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if r := m.cand.join(promo, k, start); r != nil {
-		r.members = members
+	if a := m.cand.join(promo, k, start); a != nil {
+		a.members = members
 	}
 }
 
@@ -185,13 +185,13 @@ func (m *Users) schedule(promo string, k audienceKey, start time.Time) {
 func (m *Users) unschedule(promo string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	r := m.cand.leave(promo)
-	if r == nil {
+	a := m.cand.leave(promo)
+	if a == nil {
 		return
 	}
-	for _, i := range r.members.ToArray() {
+	for _, i := range a.members.ToArray() {
 		u := m.at(i)
-		r.decide(m.rules, i, u, m.profile(u))
+		a.decide(m.rules, i, u, m.profile(u))
 	}
 }
 
