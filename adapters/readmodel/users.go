@@ -165,10 +165,9 @@ func (m *Users) schedule(promo string, k audienceKey, start time.Time) {
 	m.mu.RUnlock()
 	var members *roaring.Bitmap
 	if search {
-		set := m.rules
 		near := m.nearCircle(k.center, k.radiusM)
 		found, _ := m.scan(total, near, func(u *user) bool {
-			_, ok := domain.Reaches(k.wanted, k.center, k.radiusM, set.SetFrom(m.profile(u), start), u.loc)
+			_, ok := domain.Reaches(k.wanted, k.center, k.radiusM, m.rules.SetFrom(m.profile(u), start), u.loc)
 			return ok
 		})
 		members = roaring.FromDense(found, false)
