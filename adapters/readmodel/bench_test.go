@@ -106,19 +106,22 @@ func BenchmarkVisiblePromos(b *testing.B) {
 	})
 }
 
-// BenchmarkEligible is the fan-out's search among 1,000,000 users: a promo
-// of 2 km in the middle of the metro area, and one whose segments and 50 km
-// cover every user.
+// eligibleCases are a promo of 2 km in the middle of the metro area, and
+// one whose segments and 50 km cover every user.
+var eligibleCases = []struct {
+	name     string
+	radiusM  float64
+	segments []domain.Segment
+}{
+	{"2km", 2000, []domain.Segment{domain.SegmentNewUsers}},
+	{"everyone", 50000, []domain.Segment{domain.SegmentNewUsers, domain.SegmentFrequentBuyers}},
+}
+
+// BenchmarkEligible is the fan-out's search among 1,000,000 users, of each
+// of eligibleCases.
 func BenchmarkEligible(b *testing.B) {
 	rm := scaleReadModel(b)
-	for _, c := range []struct {
-		name     string
-		radiusM  float64
-		segments []domain.Segment
-	}{
-		{"2km", 2000, []domain.Segment{domain.SegmentNewUsers}},
-		{"everyone", 50000, []domain.Segment{domain.SegmentNewUsers, domain.SegmentFrequentBuyers}},
-	} {
+	for _, c := range eligibleCases {
 		b.Run(c.name, func(b *testing.B) {
 			spec := domain.LoadPromo([]domain.Event{scalePromo("p", metroCenter, c.radiusM, c.segments)}).Spec()
 			b.ReportAllocs()
@@ -138,14 +141,7 @@ func BenchmarkEligible(b *testing.B) {
 func BenchmarkEligibleUserSet(b *testing.B) {
 	rm := scaleReadModel(b)
 	users := rm.users.current()
-	for _, c := range []struct {
-		name     string
-		radiusM  float64
-		segments []domain.Segment
-	}{
-		{"2km", 2000, []domain.Segment{domain.SegmentNewUsers}},
-		{"everyone", 50000, []domain.Segment{domain.SegmentNewUsers, domain.SegmentFrequentBuyers}},
-	} {
+	for _, c := range eligibleCases {
 		e := scalePromo("set-"+c.name, metroCenter, c.radiusM, c.segments)
 		spec := domain.LoadPromo([]domain.Event{e}).Spec()
 		b.Run(c.name+"/schedule", func(b *testing.B) {
