@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 
-	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/components/cqrs"
 	"github.com/ThreeDotsLabs/watermill/message"
 
@@ -49,7 +48,7 @@ type FanoutObserver interface {
 // promo and every user registered before the activation are known. A
 // failed shard comes again; the store's once-a-day rule absorbs repeats.
 func NewFanoutRouter(a app.Application, f Fanout) (*message.Router, error) {
-	wlog := watermill.NewSlogLoggerWithLevelMapping(f.Log, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
+	wlog := WatermillLogger(f.Log)
 	router, err := message.NewRouter(message.RouterConfig{}, wlog)
 	if err != nil {
 		return nil, err

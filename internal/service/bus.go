@@ -9,7 +9,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
 
@@ -34,7 +33,7 @@ type bus struct {
 }
 
 func openBus(ctx context.Context, cfg Config, log *slog.Logger) (*bus, error) {
-	wlog := watermillLogger(log)
+	wlog := ports.WatermillLogger(log)
 	brokers := cfg.KafkaBrokers
 	if brokers == "" {
 		log.Info("bus: in-process, nothing published (set FLASHPROMO_KAFKA_BROKERS for Kafka)")
@@ -104,7 +103,7 @@ func (b *bus) reachable(ctx context.Context) string {
 // commitEvery (0: each one before the next message).
 func (b *bus) subscriber(group string, commitEvery time.Duration, log *slog.Logger) (*kafka.Subscriber, error) {
 	return kafka.NewSubscriber(kafka.SubscriberConfig{Brokers: b.brokers, ConsumerGroup: group,
-		CommitInterval: commitEvery, Logger: watermillLogger(log)})
+		CommitInterval: commitEvery, Logger: ports.WatermillLogger(log)})
 }
 
 // fanoutFeed is where the fan-out reads and sends. On Kafka: the event
@@ -118,7 +117,7 @@ func (b *bus) fanoutFeed(ctx context.Context, store eventstore.Store, log *slog.
 	if b.pub == nil {
 		events := &outbox.LogSubscriber{Store: store, Checkpoint: topology.FanoutCheckpoint,
 			Types: []string{domain.PromoActivated{}.EventName()}, Retry: time.Second}
-		shards := gochannel.NewGoChannel(gochannel.Config{BlockPublishUntilSubscriberAck: true}, watermillLogger(log))
+		shards := gochannel.NewGoChannel(gochannel.Config{BlockPublishUntilSubscriberAck: true}, ports.WatermillLogger(log))
 		return ports.Fanout{Events: events, Shards: shards, Send: shards},
 			func() { _ = shards.Close(); _ = events.Close() }, nil
 	}
@@ -152,10 +151,4 @@ func (b *bus) close() {
 	for _, c := range b.closers {
 		c()
 	}
-}
-
-// watermillLogger turns watermill's per-message info lines into debug ones:
-// at a million messages they would be the service's main work.
-func watermillLogger(log *slog.Logger) watermill.LoggerAdapter {
-	return watermill.NewSlogLoggerWithLevelMapping(log, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
 }
