@@ -168,11 +168,10 @@ func (r *Relay) refused(ctx context.Context, lease Lease, topic string, f refusa
 // encode makes the envelope of an event and, of a notification, its
 // delivery; what it cannot encode becomes a dead letter instead.
 func encode(e eventstore.Event) (envelope, delivery *message.Message, bad []DeadLetter) {
-	envelope, err := jsonMessage(e.ID, e.StreamID, e.Envelope())
+	envelope, err := EnvelopeMessage(e)
 	if err != nil {
 		return nil, nil, []DeadLetter{unencodable(EventsTopic, e, err)}
 	}
-	envelope.Metadata.Set("type", e.Type)
 	if e.Type != (domain.NotificationSent{}).EventName() {
 		return envelope, nil, nil
 	}
@@ -192,7 +191,11 @@ func deliveryOf(e eventstore.Event) (*message.Message, error) {
 	if !ok {
 		return nil, fmt.Errorf("outbox: %s decoded as %T", e.Type, ev)
 	}
-	return jsonMessage(n.NotificationID, n.UserID, Delivery{n.NotificationID, n.UserID, n.PromoID, n.Title, n.Body, n.SentAt})
+	payload, err := deliveryJSON(n)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: %w", err)
+	}
+	return keyed(n.NotificationID, n.UserID, payload), nil
 }
 
 // Delivery is a notification for the push gateway.
@@ -210,7 +213,12 @@ func jsonMessage(id, key string, v any) (*message.Message, error) {
 	if err != nil {
 		return nil, fmt.Errorf("outbox: %w", err)
 	}
+	return keyed(id, key, payload), nil
+}
+
+// keyed is a message of payload with its partition key.
+func keyed(id, key string, payload []byte) *message.Message {
 	m := message.NewMessage(id, payload)
 	m.Metadata.Set(KeyMetadata, key)
-	return m, nil
+	return m
 }

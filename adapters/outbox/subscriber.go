@@ -108,10 +108,11 @@ func (s *LogSubscriber) Close() error {
 // EnvelopeMessage is the message of flashpromo.events for e: its envelope,
 // keyed by stream, with its type in the metadata.
 func EnvelopeMessage(e eventstore.Event) (*message.Message, error) {
-	m, err := jsonMessage(e.ID, e.StreamID, e.Envelope())
+	payload, err := envelopeJSON(e)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("outbox: %w", err)
 	}
+	m := keyed(e.ID, e.StreamID, payload)
 	m.Metadata.Set(topology.TypeMetadata, e.Type)
 	return m, nil
 }

@@ -1,0 +1,73 @@
+package outbox
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/segmentio/encoding/json"
+
+	"github.com/flashpromo/flashpromo/domain"
+	"github.com/flashpromo/flashpromo/eventstore"
+)
+
+// The hand-written envelopes and deliveries are, byte for byte, what
+// json.Marshal writes, whatever the strings, the data's spelling and the
+// times.
+func TestHandWrittenJSONIsMarshals(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	pieces := []string{"a", "Z", "0", " ", "ñ", "é", "<", ">", "&", `"`, `\`, "/", "\n", "\t", "\x01", "\x7f",
+		"\u2028", "\u2029", "\xff", "😀", "Audífonos XYZ", "user-0000001"}
+	text := func() string {
+		var b strings.Builder
+		for range r.IntN(12) {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		return b.String()
+	}
+	zones := []*time.Location{time.UTC, time.FixedZone("", -6*3600), time.FixedZone("", 5*3600+1800)}
+	at := func() time.Time {
+		return time.Date(1990+r.IntN(60), time.Month(1+r.IntN(12)), 1+r.IntN(28), r.IntN(24), r.IntN(60), r.IntN(60),
+			[]int{0, 1000, 123456789, r.IntN(1e9)}[r.IntN(4)], zones[r.IntN(len(zones))])
+	}
+	plain, spaced := 0, 0
+	for range 20000 {
+		fields := map[string]any{"id": text(), "n": r.IntN(1000), "f": r.Float64(), "ok": r.IntN(2) == 0, "list": []string{text()}}
+		data, _ := json.Marshal(fields)
+		var metadata []byte
+		if r.IntN(2) == 0 {
+			metadata, _ = json.Marshal(map[string]string{"actor": text()})
+		}
+		switch r.IntN(4) { // a foreign writer's spelling
+		case 0:
+			data = bytes.ReplaceAll(data, []byte(`":`), []byte(`" : `))
+		case 1:
+			data, _ = json.Append(nil, fields, 0) // <, >, & and U+2028 as they are
+		}
+		e := eventstore.Event{ID: text(), StreamID: text(), Version: r.Int64N(1e6), Position: r.Int64N(1e12), Type: text(),
+			OccurredAt: at(), Data: data, Metadata: metadata}
+		if plainJSON(data) {
+			plain++
+		} else {
+			spaced++
+		}
+		got, err := envelopeJSON(e)
+		want, wantErr := json.Marshal(e.Envelope())
+		if !bytes.Equal(got, want) || (err == nil) != (wantErr == nil) {
+			t.Fatalf("envelope of %+v:\n got %s (%v)\nwant %s (%v)", e, got, err, want, wantErr)
+		}
+		n := domain.NotificationSent{NotificationID: text(), UserID: text(), PromoID: text(), Day: "2026-12-02",
+			Title: text(), Body: text(), SentAt: at()}
+		got, _ = deliveryJSON(n)
+		want, _ = json.Marshal(Delivery{n.NotificationID, n.UserID, n.PromoID, n.Title, n.Body, n.SentAt})
+		if !bytes.Equal(got, want) {
+			t.Fatalf("delivery of %+v:\n got %s\nwant %s", n, got, want)
+		}
+	}
+	if plain < 1000 || spaced < 1000 {
+		t.Fatalf("%d plain and %d spaced data: both ways were not tried", plain, spaced)
+	}
+	t.Logf("%d plain, %d spaced or with HTML characters", plain, spaced)
+}
