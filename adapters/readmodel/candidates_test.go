@@ -1,13 +1,18 @@
 package readmodel
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/flashpromo/flashpromo/adapters/codec"
 	"github.com/flashpromo/flashpromo/domain"
+	"github.com/flashpromo/flashpromo/eventstore"
+	"github.com/flashpromo/flashpromo/eventstore/memory"
 )
 
 // A promo's eligible-user set holds exactly the users in its audience from
@@ -137,5 +142,50 @@ func TestSetLivesAMinuteOfTheLogAfterActivation(t *testing.T) {
 		if members, ok := users.cand.members("p", scaleNow); ok != c.kept || ok && len(members) == 0 {
 			t.Fatalf("%v after the activation: %d members, set kept %v, want %v", c.after, len(members), ok, c.kept)
 		}
+	}
+}
+
+// Through the log: the users model is fed a promo's activation, and the
+// promo leaves its set once the log's time is a minute past it.
+func TestActivationOnTheLogEndsTheSetAMinuteLater(t *testing.T) {
+	store := memory.New()
+	rm := New(store, domain.DefaultSegmentRules(), slog.New(slog.DiscardHandler))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- rm.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	put := func(stream string, e domain.Event, at time.Time) {
+		ne, err := codec.Encode(e, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := store.Append(ctx, eventstore.Append{StreamID: stream, Expected: eventstore.Any, Events: []eventstore.NewEvent{ne}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := rm.WaitFor(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	has := func() bool {
+		u := rm.users.current()
+		u.mu.RLock()
+		defer u.mu.RUnlock()
+		return u.cand.has("p")
+	}
+	put("user-u1", domain.UserRegistered{UserID: "u1", RegisteredAt: scaleNow}, scaleNow)
+	put("user-u1", domain.UserLocationUpdated{UserID: "u1", Location: metroCenter}, scaleNow)
+	put("promo-p", scalePromo("p", metroCenter, 2000, segmentSets[0]), scaleNow)
+	put("promo-p", domain.PromoActivated{PromoID: "p"}, scaleNow)
+	if !has() {
+		t.Fatal("the promo has no set at its activation")
+	}
+	put("user-u2", domain.UserRegistered{UserID: "u2", RegisteredAt: scaleNow}, scaleNow.Add(listedFor/2))
+	if !has() {
+		t.Fatal("the promo left its set half a minute after its activation")
+	}
+	put("user-u3", domain.UserRegistered{UserID: "u3", RegisteredAt: scaleNow}, scaleNow.Add(listedFor+time.Second))
+	if has() {
+		t.Fatal("the promo keeps its set a minute after its activation on the log")
 	}
 }

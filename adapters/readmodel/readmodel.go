@@ -46,7 +46,7 @@ func New(store eventstore.Store, rules domain.SegmentRules, log *slog.Logger) *R
 			domain.ReservationPlaced{}, domain.ReservationReleased{}, domain.ReservationExpired{}, domain.PurchaseCompleted{}),
 		users: newRunner("users", store, func() *Users { return newUsers(rules, ids) }, log,
 			domain.UserRegistered{}, domain.UserLocationUpdated{}, domain.UserPurchaseRecorded{},
-			domain.PromoCreated{}, domain.PromoEnded{}, domain.PromoCancelled{}), // the eligible-user sets
+			domain.PromoCreated{}, domain.PromoActivated{}, domain.PromoEnded{}, domain.PromoCancelled{}), // the eligible-user sets
 		notifications: newRunner("notifications", store, func() *Notifications { return newNotifications(ids) }, log, domain.NotificationSent{}),
 	}
 }
