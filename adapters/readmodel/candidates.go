@@ -26,16 +26,18 @@ import (
 // series, a store's daily promo) share one set, decided from the earliest
 // start among them, so a year of daily occurrences is one search, not 366.
 //
-// A promo stays in its audience until a minute of the log's time after its
-// activation, while its fan-out's shards list it: a set is kept up to date
-// only while its promo waits to start and just after.
+// A promo stays in its audience until a minute after its activation, while
+// its fan-out's shards list it: a set is kept up to date only while its
+// promo waits to start and just after. The minute is counted by the log's
+// time (the last event folded) and, on a quiet log, by the clock's, which
+// the service's prune brings every minute.
 type candidates struct {
 	audiences map[audienceKey]*audience
 	of        map[string]*audience // by promo id
 	cells     map[s2.CellID][]*audience
 	levels    uint32               // the levels of the cells in cells, a bit each
 	started   map[string]time.Time // promos activated, and when by the log
-	now       time.Time            // the log's: when the last event folded happened
+	now       time.Time            // the latest of the log's time and the clock's
 }
 
 // listedFor is how long, by the log's time, a promo keeps its set after
@@ -85,12 +87,14 @@ func (c *candidates) start(promo string) {
 	}
 }
 
-// passed moves the log's time on, and lists the promos activated more than
-// listedFor ago, which leave their audiences.
+// passed moves the time on (never back), and lists the promos activated
+// more than listedFor ago, which leave their audiences.
 func (c *candidates) passed(now time.Time) (done []string) {
-	c.now = now
+	if now.After(c.now) {
+		c.now = now
+	}
 	for promo, at := range c.started {
-		if now.Sub(at) > listedFor {
+		if c.now.Sub(at) > listedFor {
 			done = append(done, promo)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -188,4 +189,80 @@ func TestActivationOnTheLogEndsTheSetAMinuteLater(t *testing.T) {
 	if has() {
 		t.Fatal("the promo keeps its set a minute after its activation on the log")
 	}
+}
+
+// On a quiet log, the service's prune brings the clock's time: a promo
+// leaves its set a minute after its activation though nothing else came.
+func TestPruneEndsTheSetOnAQuietLog(t *testing.T) {
+	store := memory.New()
+	rm := New(store, domain.DefaultSegmentRules(), slog.New(slog.DiscardHandler))
+	clock := scaleNow
+	rm.UseRetention(Retention{Notifications: 30 * 24 * time.Hour, Now: func() time.Time { return clock }})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- rm.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	for _, e := range []domain.Event{scalePromo("p", metroCenter, 2000, segmentSets[0]), domain.PromoActivated{PromoID: "p"}} {
+		ne, _ := codec.Encode(e, scaleNow)
+		c, err := store.Append(ctx, eventstore.Append{StreamID: "promo-p", Expected: eventstore.Any, Events: []eventstore.NewEvent{ne}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := rm.WaitFor(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	has := func() bool {
+		u := rm.users.current()
+		u.mu.RLock()
+		defer u.mu.RUnlock()
+		return u.cand.has("p")
+	}
+	for _, c := range []struct {
+		after time.Duration
+		kept  bool
+	}{{time.Second, true}, {listedFor + time.Second, false}} {
+		clock = scaleNow.Add(c.after)
+		rm.Prune()
+		if has() != c.kept {
+			t.Fatalf("a prune %v after the activation, nothing else on the log: set kept %v, want %v", c.after, has(), c.kept)
+		}
+	}
+}
+
+// Promos of one audience are created and started while the prune's clock
+// takes started ones out of it from another goroutine: every set that is
+// listed was searched (never a set left without members).
+func TestSchedulingWhileThePruneTakesPromosOut(t *testing.T) {
+	users := NewUsers(domain.DefaultSegmentRules())
+	loadScaleUsers(users, 3000, 7)
+	stop := make(chan struct{})
+	var clock sync.WaitGroup
+	clock.Go(func() {
+		for k := 0; ; k++ {
+			select {
+			case <-stop:
+				return
+			default:
+				users.logTime(scaleNow.Add(time.Duration(k) * time.Second))
+			}
+		}
+	})
+	for i := range 2000 {
+		id := fmt.Sprint("p", i)
+		e := scalePromo(id, metroCenter, 30000, segmentSets[i%2])
+		e.StartsAt = scaleNow.Add(time.Duration(i%7) * time.Minute)
+		users.Apply(e)
+		users.Apply(domain.PromoActivated{PromoID: id})
+		users.mu.RLock()
+		for _, a := range users.cand.audiences {
+			if a.members == nil {
+				users.mu.RUnlock()
+				t.Fatalf("after %s, an audience of %d promos has no set", id, len(a.promos))
+			}
+		}
+		users.mu.RUnlock()
+	}
+	close(stop)
+	clock.Wait()
 }

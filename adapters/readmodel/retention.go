@@ -64,12 +64,14 @@ func (rm *ReadModel) retired(endsAt time.Time) bool {
 }
 
 // Prune drops what the retention no longer keeps and says how many
-// notifications and promos left.
+// notifications and promos left; the promos that started a minute ago
+// leave their eligible-user sets too, however quiet the log.
 func (rm *ReadModel) Prune() (notifications, promos int) {
 	if rm.retention.Now == nil {
 		return 0, 0
 	}
 	notifications, promos = rm.notifications.current().prune(rm.notificationsFrom()), rm.promos.current().evict()
+	rm.users.current().logTime(rm.retention.Now()) // on a quiet log, the promos that started leave their sets
 	if notifications > 0 {
 		// The prune copied every notice it keeps, so for a moment the heap
 		// held both, and the collector's goal follows twice that. Collect

@@ -127,8 +127,9 @@ func (m *Users) Apply(e domain.Event) {
 	}
 }
 
-// logTime tells the model when the last event it folded happened: the
-// promos activated a while before leave their sets.
+// logTime tells the model the time: when the last event it folded happened,
+// or the clock's on a quiet log. The promos activated a while before leave
+// their sets.
 func (m *Users) logTime(t time.Time) {
 	m.mu.Lock()
 	done := m.cand.passed(t)
@@ -155,28 +156,43 @@ func (m *Users) redecide(i uint32, was *domain.Location) {
 // schedule gives the promo its audience's set, searching the geo index when
 // the audience is new or starts earlier than before. The search reads the
 // users a page at a time, as eligible does; the set is put in place whole,
-// so a fan-out never lists a set half made. Only Apply writes the users,
-// so none change meanwhile.
+// so a fan-out never lists a set half made. Only Apply changes the users,
+// so none change meanwhile; but a promo may leave its audience meanwhile
+// (logTime, from the prune), so the need is checked again under the lock.
 func (m *Users) schedule(promo string, k audienceKey, start time.Time) {
-	m.mu.RLock()
+	for {
+		m.mu.RLock()
+		search := m.needsSearch(promo, k, start)
+		total := m.n
+		m.mu.RUnlock()
+		var members *roaring.Bitmap
+		if search {
+			near := m.nearCircle(k.center, k.radiusM)
+			found, _ := m.scan(total, near, func(u *user) bool {
+				_, ok := domain.Reaches(k.wanted, k.center, k.radiusM, m.rules.SetFrom(m.profile(u), start), u.loc)
+				return ok
+			})
+			members = roaring.FromDense(found, false)
+		}
+		m.mu.Lock()
+		if m.needsSearch(promo, k, start) && members == nil {
+			m.mu.Unlock()
+			continue // its audience went meanwhile: search
+		}
+		if a := m.cand.join(promo, k, start); a != nil {
+			a.members = members
+		}
+		m.mu.Unlock()
+		return
+	}
+}
+
+// needsSearch tells whether the promo's joining its audience needs a
+// search: a new audience, or one the promo starts earlier than. The caller
+// holds a lock.
+func (m *Users) needsSearch(promo string, k audienceKey, start time.Time) bool {
 	a, shared := m.cand.audiences[k]
-	search := !m.cand.has(promo) && (!shared || start.Before(a.from))
-	total := m.n
-	m.mu.RUnlock()
-	var members *roaring.Bitmap
-	if search {
-		near := m.nearCircle(k.center, k.radiusM)
-		found, _ := m.scan(total, near, func(u *user) bool {
-			_, ok := domain.Reaches(k.wanted, k.center, k.radiusM, m.rules.SetFrom(m.profile(u), start), u.loc)
-			return ok
-		})
-		members = roaring.FromDense(found, false)
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if a := m.cand.join(promo, k, start); a != nil {
-		a.members = members
-	}
+	return !m.cand.has(promo) && (!shared || start.Before(a.from))
 }
 
 // unschedule takes a promo out of its audience; when the audience's
