@@ -146,47 +146,69 @@ func TestSetLivesAMinuteOfTheLogAfterActivation(t *testing.T) {
 	}
 }
 
-// Through the log: the users model is fed a promo's activation, and the
-// promo leaves its set once the log's time is a minute past it.
-func TestActivationOnTheLogEndsTheSetAMinuteLater(t *testing.T) {
+// logWorld is a read model following a memory store.
+type logWorld struct {
+	t     *testing.T
+	ctx   context.Context
+	store eventstore.Store
+	rm    *ReadModel
+}
+
+// newLogWorld runs a read model on a fresh memory store, with a retention
+// whose clock is now (nil: none).
+func newLogWorld(t *testing.T, now func() time.Time) *logWorld {
 	store := memory.New()
 	rm := New(store, domain.DefaultSegmentRules(), slog.New(slog.DiscardHandler))
+	if now != nil {
+		rm.UseRetention(Retention{Notifications: 30 * 24 * time.Hour, Now: now})
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- rm.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	put := func(stream string, e domain.Event, at time.Time) {
-		ne, err := codec.Encode(e, at)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := store.Append(ctx, eventstore.Append{StreamID: stream, Expected: eventstore.Any, Events: []eventstore.NewEvent{ne}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := rm.WaitFor(ctx, c); err != nil {
-			t.Fatal(err)
-		}
+	t.Cleanup(func() { cancel(); <-done })
+	return &logWorld{t, ctx, store, rm}
+}
+
+// put appends e to stream as happened at at, and waits for the models.
+func (w *logWorld) put(stream string, e domain.Event, at time.Time) {
+	ne, err := codec.Encode(e, at)
+	if err != nil {
+		w.t.Fatal(err)
 	}
-	has := func() bool {
-		u := rm.users.current()
-		u.mu.RLock()
-		defer u.mu.RUnlock()
-		return u.cand.has("p")
+	c, err := w.store.Append(w.ctx, eventstore.Append{StreamID: stream, Expected: eventstore.Any, Events: []eventstore.NewEvent{ne}})
+	if err != nil {
+		w.t.Fatal(err)
 	}
-	put("user-u1", domain.UserRegistered{UserID: "u1", RegisteredAt: scaleNow}, scaleNow)
-	put("user-u1", domain.UserLocationUpdated{UserID: "u1", Location: metroCenter}, scaleNow)
-	put("promo-p", scalePromo("p", metroCenter, 2000, segmentSets[0]), scaleNow)
-	put("promo-p", domain.PromoActivated{PromoID: "p"}, scaleNow)
-	if !has() {
+	if err := w.rm.WaitFor(w.ctx, c); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// hasSet tells whether the promo has an eligible-user set.
+func (w *logWorld) hasSet(promo string) bool {
+	u := w.rm.users.current()
+	u.mu.RLock()
+	defer u.mu.RUnlock()
+	return u.cand.has(promo)
+}
+
+// Through the log: the users model is fed a promo's activation, and the
+// promo leaves its set once the log's time is a minute past it.
+func TestActivationOnTheLogEndsTheSetAMinuteLater(t *testing.T) {
+	w := newLogWorld(t, nil)
+	w.put("user-u1", domain.UserRegistered{UserID: "u1", RegisteredAt: scaleNow}, scaleNow)
+	w.put("user-u1", domain.UserLocationUpdated{UserID: "u1", Location: metroCenter}, scaleNow)
+	w.put("promo-p", scalePromo("p", metroCenter, 2000, segmentSets[0]), scaleNow)
+	w.put("promo-p", domain.PromoActivated{PromoID: "p"}, scaleNow)
+	if !w.hasSet("p") {
 		t.Fatal("the promo has no set at its activation")
 	}
-	put("user-u2", domain.UserRegistered{UserID: "u2", RegisteredAt: scaleNow}, scaleNow.Add(listedFor/2))
-	if !has() {
+	w.put("user-u2", domain.UserRegistered{UserID: "u2", RegisteredAt: scaleNow}, scaleNow.Add(listedFor/2))
+	if !w.hasSet("p") {
 		t.Fatal("the promo left its set half a minute after its activation")
 	}
-	put("user-u3", domain.UserRegistered{UserID: "u3", RegisteredAt: scaleNow}, scaleNow.Add(listedFor+time.Second))
-	if has() {
+	w.put("user-u3", domain.UserRegistered{UserID: "u3", RegisteredAt: scaleNow}, scaleNow.Add(listedFor+time.Second))
+	if w.hasSet("p") {
 		t.Fatal("the promo keeps its set a minute after its activation on the log")
 	}
 }
@@ -194,38 +216,18 @@ func TestActivationOnTheLogEndsTheSetAMinuteLater(t *testing.T) {
 // On a quiet log, the service's prune brings the clock's time: a promo
 // leaves its set a minute after its activation though nothing else came.
 func TestPruneEndsTheSetOnAQuietLog(t *testing.T) {
-	store := memory.New()
-	rm := New(store, domain.DefaultSegmentRules(), slog.New(slog.DiscardHandler))
 	clock := scaleNow
-	rm.UseRetention(Retention{Notifications: 30 * 24 * time.Hour, Now: func() time.Time { return clock }})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- rm.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	for _, e := range []domain.Event{scalePromo("p", metroCenter, 2000, segmentSets[0]), domain.PromoActivated{PromoID: "p"}} {
-		ne, _ := codec.Encode(e, scaleNow)
-		c, err := store.Append(ctx, eventstore.Append{StreamID: "promo-p", Expected: eventstore.Any, Events: []eventstore.NewEvent{ne}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := rm.WaitFor(ctx, c); err != nil {
-			t.Fatal(err)
-		}
-	}
-	has := func() bool {
-		u := rm.users.current()
-		u.mu.RLock()
-		defer u.mu.RUnlock()
-		return u.cand.has("p")
-	}
+	w := newLogWorld(t, func() time.Time { return clock })
+	w.put("promo-p", scalePromo("p", metroCenter, 2000, segmentSets[0]), scaleNow)
+	w.put("promo-p", domain.PromoActivated{PromoID: "p"}, scaleNow)
 	for _, c := range []struct {
 		after time.Duration
 		kept  bool
 	}{{time.Second, true}, {listedFor + time.Second, false}} {
 		clock = scaleNow.Add(c.after)
-		rm.Prune()
-		if has() != c.kept {
-			t.Fatalf("a prune %v after the activation, nothing else on the log: set kept %v, want %v", c.after, has(), c.kept)
+		w.rm.Prune()
+		if w.hasSet("p") != c.kept {
+			t.Fatalf("a prune %v after the activation, nothing else on the log: set kept %v, want %v", c.after, !c.kept, c.kept)
 		}
 	}
 }
