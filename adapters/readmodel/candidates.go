@@ -12,10 +12,10 @@ import (
 	"github.com/flashpromo/flashpromo/domain"
 )
 
-// candidates are the eligible-user sets (ADR 0028): for every promo that
-// is to start or has just started, the users it may reach, kept as users
-// move and buy, so that an activation lists them at once instead of
-// searching the geo index.
+// candidates are the eligible-user sets (ADR 0028): for every promo created
+// more than a minute before its start, until a minute after it, the users
+// it may reach, kept as users move and buy, so that an activation lists
+// them at once instead of searching the geo index.
 //
 // A set is a superset: a user is in it when placed less than the radius
 // from the store and in a wanted segment at some moment from the promo's
@@ -36,7 +36,7 @@ type candidates struct {
 	of        map[string]*audience // by promo id
 	cells     map[s2.CellID][]*audience
 	levels    uint32               // the levels of the cells in cells, a bit each
-	started   map[string]time.Time // promos activated, and when by the log
+	started   map[string]time.Time // promos activated, and when by the log (zero: not stamped yet)
 	now       time.Time            // the latest of the log's time and the clock's
 }
 
@@ -78,11 +78,12 @@ func (c *candidates) members(promo string, now time.Time) ([]uint32, bool) {
 	return a.members.ToArray(), true
 }
 
-// start notes the promo's activation, by the log's time.
+// start notes the promo's activation. Its time is the log's once the page
+// that holds it is folded (passed), not the last page's.
 func (c *candidates) start(promo string) {
 	if _, ok := c.of[promo]; ok {
 		if _, again := c.started[promo]; !again {
-			c.started[promo] = c.now
+			c.started[promo] = time.Time{}
 		}
 	}
 }
@@ -94,7 +95,10 @@ func (c *candidates) passed(now time.Time) (done []string) {
 		c.now = now
 	}
 	for promo, at := range c.started {
-		if c.now.Sub(at) > listedFor {
+		switch {
+		case at.IsZero():
+			c.started[promo] = c.now
+		case c.now.Sub(at) > listedFor:
 			done = append(done, promo)
 		}
 	}
@@ -164,7 +168,11 @@ type scheduledPromo struct {
 func (c *candidates) scheduled() []scheduledPromo {
 	out := make([]scheduledPromo, 0, len(c.of))
 	for id, a := range c.of {
-		out = append(out, scheduledPromo{id, a.audienceKey, a.promos[id], c.started[id]})
+		started, ok := c.started[id]
+		if ok && started.IsZero() {
+			started = c.now
+		}
+		out = append(out, scheduledPromo{id, a.audienceKey, a.promos[id], started})
 	}
 	slices.SortFunc(out, func(a, b scheduledPromo) int {
 		return cmp.Or(a.start.Compare(b.start), strings.Compare(a.promo, b.promo))

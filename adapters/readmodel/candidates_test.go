@@ -94,7 +94,7 @@ func TestEligibleUserSetsListAsTheSearch(t *testing.T) {
 					spec := specs[id]
 					for _, at := range []time.Time{spec.StartsAt, spec.StartsAt.Add(time.Hour), now} {
 						if _, ok := users.cand.members(id, at); !ok {
-							continue // before its start: the search answers
+							continue // no set (before its start, or created too close to it): the search answers
 						}
 						fromSet++
 						if got, want := users.eligible(id, spec, at), users.eligible("", spec, at); !slices.Equal(got, want) {
@@ -198,16 +198,22 @@ func TestActivationOnTheLogEndsTheSetAMinuteLater(t *testing.T) {
 	w := newLogWorld(t, nil)
 	w.put("user-u1", domain.UserRegistered{UserID: "u1", RegisteredAt: scaleNow}, scaleNow)
 	w.put("user-u1", domain.UserLocationUpdated{UserID: "u1", Location: metroCenter}, scaleNow)
-	w.put("promo-p", scalePromo("p", metroCenter, 2000, segmentSets[0]), scaleNow)
-	w.put("promo-p", domain.PromoActivated{PromoID: "p"}, scaleNow)
+	e := scalePromo("p", metroCenter, 2000, segmentSets[0])
+	e.StartsAt = scaleNow.Add(time.Hour) // created an hour ahead
+	w.put("promo-p", e, scaleNow)
+	if !w.hasSet("p") {
+		t.Fatal("a promo created an hour ahead has no set")
+	}
+	start := e.StartsAt
+	w.put("promo-p", domain.PromoActivated{PromoID: "p"}, start)
 	if !w.hasSet("p") {
 		t.Fatal("the promo has no set at its activation")
 	}
-	w.put("user-u2", domain.UserRegistered{UserID: "u2", RegisteredAt: scaleNow}, scaleNow.Add(listedFor/2))
+	w.put("user-u2", domain.UserRegistered{UserID: "u2", RegisteredAt: scaleNow}, start.Add(listedFor/2))
 	if !w.hasSet("p") {
 		t.Fatal("the promo left its set half a minute after its activation")
 	}
-	w.put("user-u3", domain.UserRegistered{UserID: "u3", RegisteredAt: scaleNow}, scaleNow.Add(listedFor+time.Second))
+	w.put("user-u3", domain.UserRegistered{UserID: "u3", RegisteredAt: scaleNow}, start.Add(listedFor+time.Second))
 	if w.hasSet("p") {
 		t.Fatal("the promo keeps its set a minute after its activation on the log")
 	}
@@ -218,7 +224,9 @@ func TestActivationOnTheLogEndsTheSetAMinuteLater(t *testing.T) {
 func TestPruneEndsTheSetOnAQuietLog(t *testing.T) {
 	clock := scaleNow
 	w := newLogWorld(t, func() time.Time { return clock })
-	w.put("promo-p", scalePromo("p", metroCenter, 2000, segmentSets[0]), scaleNow)
+	e := scalePromo("p", metroCenter, 2000, segmentSets[0])
+	e.StartsAt = scaleNow
+	w.put("promo-p", e, scaleNow.Add(-time.Hour)) // an hour ahead
 	w.put("promo-p", domain.PromoActivated{PromoID: "p"}, scaleNow)
 	for _, c := range []struct {
 		after time.Duration
@@ -267,4 +275,23 @@ func TestSchedulingWhileThePruneTakesPromosOut(t *testing.T) {
 	}
 	close(stop)
 	clock.Wait()
+}
+
+// A promo created to start within a minute gets no set: its fan-out would
+// search as soon as a set would have been searched.
+func TestNoSetForAPromoStartingAtOnce(t *testing.T) {
+	w := newLogWorld(t, nil)
+	w.put("user-u1", domain.UserRegistered{UserID: "u1", RegisteredAt: scaleNow}, scaleNow)
+	for _, c := range []struct {
+		id    string
+		start time.Duration
+		set   bool
+	}{{"past", -time.Hour, false}, {"now", 0, false}, {"in-a-minute", listedFor, false}, {"in-two", 2 * listedFor, true}} {
+		e := scalePromo(c.id, metroCenter, 2000, segmentSets[0])
+		e.StartsAt = scaleNow.Add(c.start)
+		w.put("promo-"+c.id, e, scaleNow)
+		if w.hasSet(c.id) != c.set {
+			t.Errorf("a promo starting %v after its creation: set %v, want %v", c.start, !c.set, c.set)
+		}
+	}
 }

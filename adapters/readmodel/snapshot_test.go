@@ -58,8 +58,8 @@ func snapshotWorld() (*Users, *Notifications, *Promos, []string) {
 		users.Apply(created) // its eligible-user set
 		promos.Apply(domain.PromoActivated{PromoID: pid})
 		if i%2 == 1 {
-			users.logTime(scaleNow.Add(time.Duration(i) * time.Second))
-			users.Apply(domain.PromoActivated{PromoID: pid}) // its set kept a minute more
+			users.Apply(domain.PromoActivated{PromoID: pid})                         // its set kept a minute more
+			users.logTime(scaleNow.Add(-2*time.Hour + time.Duration(i)*time.Second)) // the log's time, before the promos start
 		}
 		for k := range 3 {
 			promos.Apply(domain.ReservationPlaced{ReservationID: fmt.Sprintf("%s-r%d", pid, k), PromoID: pid,

@@ -115,7 +115,9 @@ func (m *Users) Apply(e domain.Event) {
 			m.redecide(i, nil)
 		}
 	case domain.PromoCreated:
-		m.schedule(e.PromoID, audienceKey{e.Store.Location, e.RadiusM, domain.SetOf(e.Segments)}, e.StartsAt)
+		if m.ahead(e.StartsAt) {
+			m.schedule(e.PromoID, audienceKey{e.Store.Location, e.RadiusM, domain.SetOf(e.Segments)}, e.StartsAt)
+		}
 	case domain.PromoActivated:
 		m.mu.Lock()
 		defer m.mu.Unlock()
@@ -185,6 +187,15 @@ func (m *Users) schedule(promo string, k audienceKey, start time.Time) {
 		m.mu.Unlock()
 		return
 	}
+}
+
+// ahead tells whether a promo starting at start is created far enough ahead
+// for a set to pay: one that starts within a minute of the log's time is
+// listed by its fan-out at once, and searching now or then costs the same.
+func (m *Users) ahead(start time.Time) bool {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return start.Sub(m.cand.now) > listedFor
 }
 
 // needsSearch tells whether the promo's joining its audience needs a
