@@ -78,8 +78,8 @@ func newUsers(rules domain.SegmentRules, ids *idTable) *Users {
 	return &Users{rules: rules, ids: ids, cells: map[s2.CellID][]uint32{}, cand: newCandidates()}
 }
 
-// Apply folds a user event in, as domain.User does, and a promo's creation
-// and end into the eligible-user sets.
+// Apply folds a user event in, as domain.User does, and a promo's creation,
+// start and end into the eligible-user sets.
 func (m *Users) Apply(e domain.Event) {
 	switch e := e.(type) {
 	case domain.UserRegistered:
