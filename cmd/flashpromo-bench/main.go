@@ -46,14 +46,16 @@ func command() *cobra.Command {
 	// Each scenario its own variables: flags that share one take the
 	// default of the last one registered.
 	var fanoutUsers, crowdUsers, queryUsers, promos, stock, requests, peerUsers int
+	var fanoutReads bool
 	var spreadKm float64
 	var duration time.Duration
 	var databaseURL string
 	fanout := &cobra.Command{Use: "fanout", Short: "Seed users, activate a promo that covers them all, time until each is notified",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return l.Fanout(cmd.Context(), fanoutUsers, databaseURL, min(peerUsers, fanoutUsers))
+			return l.Fanout(cmd.Context(), fanoutUsers, databaseURL, min(peerUsers, fanoutUsers), fanoutReads)
 		}}
 	fanout.Flags().IntVar(&fanoutUsers, "users", 100_000, "eligible users to seed")
+	fanout.Flags().BoolVar(&fanoutReads, "reads", false, "users read their promos while the fan-out is delivered, then as long after it (the relay's and the peers' figures are not taken)")
 	fanout.Flags().IntVar(&peerUsers, "peer-users", 100_000, "users the peers' way (a bulk insert of 1,000 a statement) notifies for comparison; 0: none")
 	fanout.Flags().StringVar(&databaseURL, "database-url", os.Getenv("FLASHPROMO_DATABASE_URL"),
 		"the server's Postgres, for the peers' way (FLASHPROMO_DATABASE_URL)")

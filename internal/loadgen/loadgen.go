@@ -209,10 +209,11 @@ func promoBody(id, store string, loc map[string]float64, starts time.Time, stock
 }
 
 // fanout times a fan-out to users through the server and, given the
-// server's database, the peers' way on the same Postgres right after.
-func (l *Loader) Fanout(ctx context.Context, users int, databaseURL string, peerUsers int) error {
-	rate, starts, err := l.serverFanout(ctx, users)
-	if err != nil || databaseURL == "" {
+// server's database, the peers' way on the same Postgres right after. With
+// reads, users read their promos while it is delivered, and after.
+func (l *Loader) Fanout(ctx context.Context, users int, databaseURL string, peerUsers int, reads bool) error {
+	rate, starts, err := l.serverFanout(ctx, users, reads)
+	if err != nil || databaseURL == "" || reads { // the reads after it would delay the relay's figure
 		return err
 	}
 	if err := l.relayed(ctx, databaseURL, starts); err != nil {
@@ -229,7 +230,7 @@ func (l *Loader) Fanout(ctx context.Context, users int, databaseURL string, peer
 	return nil
 }
 
-func (l *Loader) serverFanout(ctx context.Context, users int) (float64, time.Time, error) {
+func (l *Loader) serverFanout(ctx context.Context, users int, reads bool) (float64, time.Time, error) {
 	if err := l.SeedUsers(ctx, users, 1500); err != nil {
 		return 0, time.Time{}, err
 	}
@@ -239,6 +240,16 @@ func (l *Loader) serverFanout(ctx context.Context, users int) (float64, time.Tim
 		return 0, starts, err
 	}
 	fmt.Fprintf(l.Out, "promo %s activates at %s\n", id, starts.Format(time.RFC3339Nano))
+	if reads {
+		delivered, readErr := make(chan struct{}), make(chan error, 1)
+		go func() { readErr <- l.readsDuring(ctx, users, starts, delivered) }()
+		defer func() {
+			close(delivered)
+			if err := <-readErr; err != nil {
+				fmt.Fprintf(l.Out, "reads: %v\n", err)
+			}
+		}()
+	}
 	var said time.Time
 	for {
 		var p struct{ Notifications struct{ Sent int } }

@@ -1,0 +1,60 @@
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"time"
+)
+
+// readsDuring reads the seeded users' promos (GET /v1/users/{id}/promos)
+// from the activation at starts until done is closed, then as long again on
+// the quiet server, and says both rates: issue 10 asks reads to keep half
+// their rate while a fan-out is delivered.
+func (l *Loader) readsDuring(ctx context.Context, users int, starts time.Time, done <-chan struct{}) error {
+	select {
+	case <-time.After(time.Until(starts)):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	busy, cancel := context.WithCancel(ctx)
+	go func() {
+		select {
+		case <-done:
+		case <-busy.Done():
+		}
+		cancel()
+	}()
+	during, took, err := l.readRate(busy, users)
+	if err != nil {
+		return err
+	}
+	quiet, _, err := l.readRate(ctx, users, took)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(l.Out, "reads during the fan-out: %.0f requests/s for %.1fs; on the quiet server after it: %.0f requests/s; %.2f of the quiet rate\n",
+		during, took.Seconds(), quiet, during/max(quiet, 1))
+	return nil
+}
+
+// readRate reads random seeded users' promos until ctx ends, or for the
+// duration given, and returns the rate of 200s and how long it read.
+func (l *Loader) readRate(ctx context.Context, users int, duration ...time.Duration) (float64, time.Duration, error) {
+	if len(duration) > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, duration[0])
+		defer cancel()
+	}
+	codes, _, took, err := l.hammer(ctx, math.MaxInt, func(int) (int, error) {
+		user := l.User(rand.IntN(users))
+		return l.Call(ctx, http.MethodGet, "/v1/users/"+user+"/promos", nil, nil, user)
+	})
+	if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+		return 0, took, err
+	}
+	return float64(codes[http.StatusOK]) / max(took.Seconds(), 1e-9), took, nil
+}
