@@ -222,7 +222,7 @@ func TestActivationOnTheLogEndsTheSetAMinuteLater(t *testing.T) {
 // On a quiet log, the service's prune brings the clock's time: a promo
 // leaves its set a minute after its activation though nothing else came.
 func TestPruneEndsTheSetOnAQuietLog(t *testing.T) {
-	clock := scaleNow
+	clock := scaleNow.Add(-time.Hour) // the promo is created now, to start in an hour
 	w := newLogWorld(t, func() time.Time { return clock })
 	e := scalePromo("p", metroCenter, 2000, segmentSets[0])
 	e.StartsAt = scaleNow
@@ -292,6 +292,25 @@ func TestNoSetForAPromoStartingAtOnce(t *testing.T) {
 		w.put("promo-"+c.id, e, scaleNow)
 		if w.hasSet(c.id) != c.set {
 			t.Errorf("a promo starting %v after its creation: set %v, want %v", c.start, !c.set, c.set)
+		}
+	}
+}
+
+// A replay searches no set for a promo that started before the clock's
+// now, however far ahead of its start the log created it; one that starts
+// after now gets its set.
+func TestReplaySearchesNoSetForThePast(t *testing.T) {
+	w := newLogWorld(t, func() time.Time { return scaleNow.Add(24 * time.Hour) })
+	for _, c := range []struct {
+		id    string
+		start time.Duration // after scaleNow; created at scaleNow
+		set   bool
+	}{{"yesterday", time.Hour, false}, {"tomorrow", 48 * time.Hour, true}} {
+		e := scalePromo(c.id, metroCenter, 2000, segmentSets[0])
+		e.StartsAt = scaleNow.Add(c.start)
+		w.put("promo-"+c.id, e, scaleNow)
+		if w.hasSet(c.id) != c.set {
+			t.Errorf("%s, created on the log a while ahead: set %v, want %v", c.id, !c.set, c.set)
 		}
 	}
 }

@@ -46,6 +46,17 @@ func (rm *ReadModel) UseRetention(r Retention) {
 	}
 	rm.promos.fresh = promos
 	rm.promos.model.Store(promos())
+	rules := rm.users.current().rules
+	users := func() *Users {
+		u := newUsers(rules, rm.ids)
+		// The clock's time from the start: a replay (a start without
+		// snapshots, a rebuild) searches no set for the promos that
+		// started before now, however far ahead the log created them.
+		u.cand.now = r.Now()
+		return u
+	}
+	rm.users.fresh = users
+	rm.users.model.Store(users())
 }
 
 // notificationsFrom is the time before which notifications are dropped, in
