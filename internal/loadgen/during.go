@@ -32,7 +32,9 @@ func (l *Loader) readsDuring(ctx context.Context, users int, starts time.Time, d
 	if err != nil {
 		return err
 	}
-	quiet, _, err := l.readRate(ctx, users, took)
+	after, stop := context.WithTimeout(ctx, took)
+	defer stop()
+	quiet, _, err := l.readRate(after, users)
 	if err != nil {
 		return err
 	}
@@ -41,20 +43,21 @@ func (l *Loader) readsDuring(ctx context.Context, users int, starts time.Time, d
 	return nil
 }
 
-// readRate reads random seeded users' promos until ctx ends, or for the
-// duration given, and returns the rate of 200s and how long it read.
-func (l *Loader) readRate(ctx context.Context, users int, duration ...time.Duration) (float64, time.Duration, error) {
-	if len(duration) > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, duration[0])
-		defer cancel()
-	}
-	codes, _, took, err := l.hammer(ctx, math.MaxInt, func(int) (int, error) {
-		user := l.User(rand.IntN(users))
-		return l.Call(ctx, http.MethodGet, "/v1/users/"+user+"/promos", nil, nil, user)
-	})
+// readRate reads random seeded users' promos until ctx ends, and returns
+// the rate of 200s and how long it read.
+func (l *Loader) readRate(ctx context.Context, users int) (float64, time.Duration, error) {
+	codes, _, took, err := l.readPromos(ctx, users)
 	if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 		return 0, took, err
 	}
 	return float64(codes[http.StatusOK]) / max(took.Seconds(), 1e-9), took, nil
+}
+
+// readPromos has random seeded users read their promos
+// (GET /v1/users/{id}/promos), each as itself, until ctx ends.
+func (l *Loader) readPromos(ctx context.Context, users int) (map[int]int, *latencies, time.Duration, error) {
+	return l.hammer(ctx, math.MaxInt, func(int) (int, error) {
+		user := l.User(rand.IntN(users))
+		return l.Call(ctx, http.MethodGet, "/v1/users/"+user+"/promos", nil, nil, user)
+	})
 }
