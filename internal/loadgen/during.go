@@ -46,7 +46,7 @@ func (l *Loader) readsDuring(ctx context.Context, users int, starts time.Time, d
 // readRate reads random seeded users' promos until ctx ends, and returns
 // the rate of 200s and how long it read.
 func (l *Loader) readRate(ctx context.Context, users int) (float64, time.Duration, error) {
-	codes, _, took, err := l.readPromos(ctx, users)
+	codes, _, took, err := l.readPromos(ctx, l.Server, users)
 	if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 		return 0, took, err
 	}
@@ -54,10 +54,11 @@ func (l *Loader) readRate(ctx context.Context, users int) (float64, time.Duratio
 }
 
 // readPromos has random seeded users read their promos
-// (GET /v1/users/{id}/promos), each as itself, until ctx ends.
-func (l *Loader) readPromos(ctx context.Context, users int) (map[int]int, *latencies, time.Duration, error) {
+// (GET /v1/users/{id}/promos) from the server at base, each as itself,
+// until ctx ends.
+func (l *Loader) readPromos(ctx context.Context, base string, users int) (map[int]int, *latencies, time.Duration, error) {
 	return l.hammer(ctx, math.MaxInt, func(int) (int, error) {
 		user := l.User(rand.IntN(users))
-		return l.Call(ctx, http.MethodGet, "/v1/users/"+user+"/promos", nil, nil, user)
+		return l.sendTo(ctx, base, http.MethodGet, "/v1/users/"+user+"/promos", nil, nil, Client(user))
 	})
 }

@@ -173,6 +173,12 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d.Microse
 // residentBytes reads process_resident_memory_bytes from the server's
 // /metrics, with the status of the answer.
 func (l *Loader) residentBytes(ctx context.Context) (int, float64, error) {
+	return l.gauge(ctx, "process_resident_memory_bytes")
+}
+
+// gauge reads a gauge or counter from the server's /metrics, the sum of its
+// samples over all labels, with the status of the answer.
+func (l *Loader) gauge(ctx context.Context, name string) (int, float64, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(l.Server, "/")+"/metrics", nil)
 	if err != nil {
 		return 0, 0, err
@@ -190,9 +196,13 @@ func (l *Loader) residentBytes(ctx context.Context) (int, float64, error) {
 	if err != nil {
 		return res.StatusCode, 0, fmt.Errorf("GET /metrics: %w", err)
 	}
-	f, ok := families["process_resident_memory_bytes"]
+	f, ok := families[name]
 	if !ok || len(f.GetMetric()) == 0 {
-		return res.StatusCode, 0, fmt.Errorf("GET /metrics: no process_resident_memory_bytes")
+		return res.StatusCode, 0, fmt.Errorf("GET /metrics: no %s", name)
 	}
-	return res.StatusCode, f.GetMetric()[0].GetGauge().GetValue(), nil
+	sum := 0.0
+	for _, m := range f.GetMetric() {
+		sum += m.GetGauge().GetValue() + m.GetCounter().GetValue()
+	}
+	return res.StatusCode, sum, nil
 }
