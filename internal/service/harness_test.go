@@ -428,7 +428,11 @@ func (s *testServer) user(id string) map[string]any {
 // visible lists the promos a user sees; query is "" or "?lat=..&lng=..".
 func (s *testServer) visible(user, query string) []map[string]any {
 	s.t.Helper()
-	return ctObjects(s.t, s.expect(http.StatusOK, "GET", "/v1/users/"+user+"/promos"+query, nil, ctAdmin).Body["promos"])
+	r := s.expect(http.StatusOK, "GET", "/v1/users/"+user+"/promos"+query, nil, ctAdmin)
+	if got, want := r.Header.Get("Content-Length"), strconv.Itoa(len(r.Raw)); got != want {
+		s.t.Errorf("GET /v1/users/%s/promos: Content-Length %q, want %s, the reply's length", user, got, want)
+	}
+	return ctObjects(s.t, r.Body["promos"])
 }
 
 func (s *testServer) notes(user string) []map[string]any {
