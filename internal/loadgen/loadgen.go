@@ -397,6 +397,9 @@ func (l *Loader) Reserve(ctx context.Context, users, stock, requests int) error 
 	if err := l.SeedUsers(ctx, users, 1500); err != nil {
 		return err
 	}
+	if err := l.mintAll(ctx, users); err != nil {
+		return err
+	}
 	id := l.Run + "-crowd"
 	if err := l.Promo(ctx, id, map[string]float64{"lat": Centre.Lat, "lng": Centre.Lng}, time.Now(), stock); err != nil {
 		return err
