@@ -6,6 +6,7 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
+	"github.com/flashpromo/flashpromo/adapters/codec"
 	"github.com/flashpromo/flashpromo/eventstore"
 )
 
@@ -56,8 +57,9 @@ func (r *Relay) start(ctx context.Context, lease Lease) *pipeline {
 // take encodes a read of the log into pages and hands them on; it waits
 // while InFlight pages are not yet checkpointed.
 func (p *pipeline) take(ctx context.Context, events []eventstore.Event) error {
+	var notes codec.NotificationDecoder
 	for _, e := range events {
-		envelope, delivery, bad := encode(e)
+		envelope, delivery, bad := encode(e, &notes)
 		for _, d := range bad {
 			if err := p.r.deadLetter(ctx, p.lease, d); err != nil {
 				return err

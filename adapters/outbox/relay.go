@@ -167,7 +167,7 @@ func (r *Relay) refused(ctx context.Context, lease Lease, topic string, f refusa
 
 // encode makes the envelope of an event and, of a notification, its
 // delivery; what it cannot encode becomes a dead letter instead.
-func encode(e eventstore.Event) (envelope, delivery *message.Message, bad []DeadLetter) {
+func encode(e eventstore.Event, notes *codec.NotificationDecoder) (envelope, delivery *message.Message, bad []DeadLetter) {
 	envelope, err := EnvelopeMessage(e)
 	if err != nil {
 		return nil, nil, []DeadLetter{unencodable(EventsTopic, e, err)}
@@ -175,21 +175,24 @@ func encode(e eventstore.Event) (envelope, delivery *message.Message, bad []Dead
 	if e.Type != (domain.NotificationSent{}).EventName() {
 		return envelope, nil, nil
 	}
-	if delivery, err = deliveryOf(e); err != nil {
+	if delivery, err = deliveryOf(e, notes); err != nil {
 		return envelope, nil, []DeadLetter{unencodable(NotificationsTopic, e, err)}
 	}
 	return envelope, delivery, nil
 }
 
-// deliveryOf is the message of a notification for the push gateway.
-func deliveryOf(e eventstore.Event) (*message.Message, error) {
-	ev, _, err := codec.Decode(e)
-	if err != nil {
-		return nil, err
-	}
-	n, ok := ev.(domain.NotificationSent)
+// deliveryOf is the message of a notification for the push gateway. The
+// plain shape the service writes is read by notes, the rest by the codec.
+func deliveryOf(e eventstore.Event, notes *codec.NotificationDecoder) (*message.Message, error) {
+	n, ok := notes.Decode(e.Data)
 	if !ok {
-		return nil, fmt.Errorf("outbox: %s decoded as %T", e.Type, ev)
+		ev, _, err := codec.Decode(e)
+		if err != nil {
+			return nil, err
+		}
+		if n, ok = ev.(domain.NotificationSent); !ok {
+			return nil, fmt.Errorf("outbox: %s decoded as %T", e.Type, ev)
+		}
 	}
 	payload, err := deliveryJSON(n)
 	if err != nil {

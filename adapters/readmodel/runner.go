@@ -94,13 +94,13 @@ func (r *runner[M]) applyLive(_ context.Context, events []eventstore.Event) erro
 }
 
 func (r *runner[M]) fold(m M, events []eventstore.Event) {
-	var notifications notificationDecoder
+	var notifications codec.NotificationDecoder
 	for _, e := range events {
 		if !r.types[e.Type] {
 			continue
 		}
 		if e.Type == notificationSent {
-			if n, ok := notifications.decode(e.Data); ok {
+			if n, ok := notifications.Decode(e.Data); ok {
 				m.Apply(n)
 				continue
 			}

@@ -1,4 +1,4 @@
-package readmodel
+package codec
 
 import (
 	"bytes"
@@ -7,18 +7,21 @@ import (
 	"github.com/flashpromo/flashpromo/domain"
 )
 
-// notificationDecoder reads the JSON of a NotificationSent without
-// reflection, for the millions a fan-out writes. It takes only the plain
-// shape: an object of the event's seven keys, spelled as encoded, with
-// string values that hold no escape; anything else (ok false) is left to
-// the codec, which decides as it always has. The words of a fan-out repeat
-// from one notification to the next, so the last ones are reused instead of
-// allocated again.
-type notificationDecoder struct {
+// NotificationDecoder reads the JSON of a NotificationSent without
+// reflection, for the millions a fan-out writes and the read models and the
+// relay each read back. It takes only the plain shape: an object of the
+// event's seven keys, spelled as encoded, with string values that hold no
+// escape; anything else (ok false) is left to Decode, which decides as it
+// always has. The words of a fan-out repeat from one notification to the
+// next, so the last ones are reused instead of allocated again: a decoder
+// is for one goroutine.
+type NotificationDecoder struct {
 	last [4]string // promo id, day, title, body
 }
 
-func (d *notificationDecoder) decode(data []byte) (n domain.NotificationSent, ok bool) {
+// Decode reads data as Decode reads a NotificationSent's, when it has the
+// plain shape (ok); else the caller asks Decode.
+func (d *NotificationDecoder) Decode(data []byte) (n domain.NotificationSent, ok bool) {
 	i := skipSpace(data, 0)
 	if i == len(data) || data[i] != '{' {
 		return n, false
@@ -77,7 +80,7 @@ func (d *notificationDecoder) decode(data []byte) (n domain.NotificationSent, ok
 	}
 }
 
-func (d *notificationDecoder) reuse(k int, b []byte) string {
+func (d *NotificationDecoder) reuse(k int, b []byte) string {
 	if d.last[k] != string(b) { // no allocation to compare
 		d.last[k] = string(b)
 	}
