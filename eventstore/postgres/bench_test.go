@@ -42,3 +42,29 @@ func BenchmarkAppendNew(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAppendBatch is a hot promo's group commit: a batch of 30
+// reservations appended to the promo's stream at its expected version,
+// one append after the other.
+func BenchmarkAppendBatch(b *testing.B) {
+	ctx := context.Background()
+	pool, err := postgres.Connect(ctx, pgtest.Schema(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer pool.Close()
+	s := postgres.New(pool)
+	data := []byte(`{"reservation_id":"r","promo_id":"p1","user_id":"u","price":{"amount":49900,"currency":"MXN"},"expires_at":"2026-11-27T22:01:00Z"}`)
+	at := time.Now()
+	version := eventstore.NoStream
+	for b.Loop() {
+		events := make([]eventstore.NewEvent, 30)
+		for i := range events {
+			events[i] = eventstore.NewEvent{ID: fmt.Sprintf("e%d-%d", version, i), Type: "ReservationPlaced", OccurredAt: at, Data: data}
+		}
+		if _, err := s.Append(ctx, eventstore.Append{StreamID: "promo-p1", Expected: version, Events: events}); err != nil {
+			b.Fatal(err)
+		}
+		version += int64(len(events))
+	}
+}
