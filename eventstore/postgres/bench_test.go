@@ -16,13 +16,7 @@ import (
 func BenchmarkAppendNew(b *testing.B) {
 	for _, size := range []int{1000, 5000, 20000} {
 		b.Run(fmt.Sprint(size), func(b *testing.B) {
-			ctx := context.Background()
-			pool, err := postgres.Connect(ctx, pgtest.Schema(b))
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer pool.Close()
-			s := postgres.New(pool)
+			ctx, s := context.Background(), benchStore(b)
 			data := []byte(`{"id":"n","user_id":"u","promo_id":"p1","day":"2026-11-27","title":"Flash Promo: Audífonos XYZ at TechShop","body":"499.00 MXN instead of 999.00 MXN, until 19:00","sent_at":"2026-11-27T22:00:00Z"}`)
 			at := time.Now()
 			n := 0
@@ -47,13 +41,7 @@ func BenchmarkAppendNew(b *testing.B) {
 // reservations appended to the promo's stream at its expected version,
 // one append after the other.
 func BenchmarkAppendBatch(b *testing.B) {
-	ctx := context.Background()
-	pool, err := postgres.Connect(ctx, pgtest.Schema(b))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer pool.Close()
-	s := postgres.New(pool)
+	ctx, s := context.Background(), benchStore(b)
 	data := []byte(`{"reservation_id":"r","promo_id":"p1","user_id":"u","price":{"amount":49900,"currency":"MXN"},"expires_at":"2026-11-27T22:01:00Z"}`)
 	at := time.Now()
 	version := eventstore.NoStream
@@ -67,4 +55,14 @@ func BenchmarkAppendBatch(b *testing.B) {
 		}
 		version += int64(len(events))
 	}
+}
+
+// benchStore is a store on a fresh schema of the test database.
+func benchStore(b *testing.B) *postgres.Store {
+	pool, err := postgres.Connect(context.Background(), pgtest.Schema(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(pool.Close)
+	return postgres.New(pool)
 }
