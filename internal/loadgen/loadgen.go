@@ -321,6 +321,9 @@ func (l *Loader) relayed(ctx context.Context, databaseURL string, starts time.Ti
 	if err != nil {
 		return err
 	}
+	if head == (eventstore.Cursor{}) { // else an empty log would pass for one relayed
+		return fmt.Errorf("the log at the database URL is empty: it is not the server's")
+	}
 	waited := time.Now()
 	for {
 		at, err := store.Checkpoint(ctx, outbox.Checkpoint)
