@@ -113,15 +113,3 @@ func (m *Notifications) tally(promoID string) (int, time.Time) {
 func (rm *ReadModel) HoldsExpiring(now time.Time, within time.Duration) int {
 	return rm.promos.current().expiring(now, now.Add(within))
 }
-
-func (m *Promos) expiring(from, to time.Time) int {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	n := 0
-	for _, h := range m.open {
-		if at := h.p.holds[h.i].expiry(); at.After(from) && !at.After(to) {
-			n++
-		}
-	}
-	return n
-}

@@ -3,7 +3,6 @@ package readmodel
 import (
 	"cmp"
 	"slices"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,6 +25,7 @@ type Promos struct {
 	promos       map[string]*promo
 	reservations map[string]holdAt // every reservation of the promos kept
 	open         map[string]holdAt // those recorded as held
+	dues         dues              // the open ones by expiry
 	placed       map[string]*promo // promos not cancelled nor ended, by id
 	cells        map[s2.CellID][]reach
 	wide         []reach // promos of a radius beyond maxCoveredM, checked on every read
@@ -197,6 +197,7 @@ func (m *Promos) hold(p *promo, e domain.ReservationPlaced) {
 	p.units.Hold(e.ExpiresAt)
 	m.reservations[e.ReservationID] = at
 	m.open[e.ReservationID] = at
+	m.noteDue(e.ReservationID, e.ExpiresAt.UnixNano())
 }
 
 // close ends a hold of p as recorded; only a held reservation can close.
@@ -209,6 +210,7 @@ func (m *Promos) close(p *promo, id string, to holdStatus) {
 	p.statuses[at.i] = to
 	p.units.Close(p.holds[at.i].expiry(), to == purchased)
 	delete(m.open, id)
+	m.dropClosedDues()
 }
 
 // place files a promo under the cells its circle touches, or with the
@@ -346,17 +348,4 @@ func (m *Promos) due(now time.Time) (activate, end []string) {
 		}
 	})
 	return activate, end
-}
-
-func (m *Promos) expiredHolds(now time.Time) []app.Hold {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	var hs []app.Hold
-	for id, at := range m.open {
-		if !now.Before(at.p.holds[at.i].expiry()) {
-			hs = append(hs, app.Hold{PromoID: at.p.id, ReservationID: id})
-		}
-	}
-	sort.Slice(hs, func(i, j int) bool { return hs[i].ReservationID < hs[j].ReservationID })
-	return hs
 }

@@ -94,7 +94,7 @@ func TestPromoRecordReadsAsTheAggregate(t *testing.T) {
 func checkRecords(t *testing.T, m *Promos, streams map[string][]domain.Event, now time.Time, ttl time.Duration) int {
 	t.Helper()
 	var wantHolds []app.Hold
-	n := 0
+	n, wantExpiring := 0, 0
 	for id, events := range streams {
 		p := domain.LoadPromo(events)
 		at := []time.Time{now, now.Add(ttl / 2), p.Spec().StartsAt, p.Spec().EndsAt}
@@ -106,6 +106,15 @@ func checkRecords(t *testing.T, m *Promos, streams map[string][]domain.Event, no
 			}
 			if res.Status == domain.ReservationStatusHeld && !now.Before(res.ExpiresAt) {
 				wantHolds = append(wantHolds, app.Hold{PromoID: id, ReservationID: res.ID})
+			}
+			if res.Status == domain.ReservationStatusHeld && res.ExpiresAt.After(now) && !res.ExpiresAt.After(now.Add(ttl/2)) {
+				wantExpiring++
+			}
+			if res.Status == domain.ReservationStatusHeld { // due at its expiry, not a nanosecond before
+				hold := app.Hold{PromoID: id, ReservationID: res.ID}
+				if !slices.Contains(m.expiredHolds(res.ExpiresAt), hold) || slices.Contains(m.expiredHolds(res.ExpiresAt.Add(-time.Nanosecond)), hold) {
+					t.Fatalf("hold %s is not due exactly at its expiry %v", res.ID, res.ExpiresAt)
+				}
 			}
 			n++
 		}
@@ -122,6 +131,9 @@ func checkRecords(t *testing.T, m *Promos, streams map[string][]domain.Event, no
 	slices.SortFunc(wantHolds, func(a, b app.Hold) int { return strings.Compare(a.ReservationID, b.ReservationID) })
 	if got := m.expiredHolds(now); !reflect.DeepEqual(got, wantHolds) {
 		t.Fatalf("expired holds at %v:\n got %v\nwant %v", now, got, wantHolds)
+	}
+	if got := m.expiring(now, now.Add(ttl/2)); got != wantExpiring {
+		t.Fatalf("holds expiring within %v of %v: %d, want %d", ttl/2, now, got, wantExpiring)
 	}
 	return n
 }
