@@ -26,14 +26,19 @@ const races = 5
 const versionsSQL = `SELECT s.id, v.version FROM unnest($1::text[]) AS s(id)
 CROSS JOIN LATERAL (SELECT version FROM events WHERE stream_id = s.id ORDER BY version DESC LIMIT 1) v`
 
-// ORDER BY ord: identity values follow the order of the rows, so positions
-// follow versions.
-const insertSQL = `INSERT INTO events (id, stream_id, version, type, occurred_at, data, metadata)
+// insertRows inserts the rows of $1–$7; insertSQL and exactSQL end it.
+const insertRows = `INSERT INTO events (id, stream_id, version, type, occurred_at, data, metadata)
 SELECT id, stream_id, version, type, occurred_at, data::json, NULLIF(metadata, '')::json
 FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::timestamptz[], $6::text[], $7::text[])
     WITH ORDINALITY AS e(id, stream_id, version, type, occurred_at, data, metadata, ord)
-ORDER BY ord
+`
+
+// inLogOrder: identity values follow the order of the rows, so positions
+// follow versions.
+const inLogOrder = `ORDER BY ord
 RETURNING transaction_id::text, position`
+
+const insertSQL = insertRows + inLogOrder
 
 // exactSQL is insertSQL for appends that each expect a version: it checks
 // the streams' versions ($8, $9: each stream once, with the version the call
@@ -46,13 +51,8 @@ const exactSQL = `WITH expected AS (SELECT * FROM unnest($8::text[], $9::bigint[
 holds AS (SELECT bool_and(coalesce((SELECT version FROM events
     WHERE events.stream_id = expected.stream_id ORDER BY version DESC LIMIT 1), 0) = expected.version) AS ok
   FROM expected)
-INSERT INTO events (id, stream_id, version, type, occurred_at, data, metadata)
-SELECT id, stream_id, version, type, occurred_at, data::json, NULLIF(metadata, '')::json
-FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::timestamptz[], $6::text[], $7::text[])
-    WITH ORDINALITY AS e(id, stream_id, version, type, occurred_at, data, metadata, ord)
-WHERE (SELECT ok FROM holds)
-ORDER BY ord
-RETURNING transaction_id::text, position`
+` + insertRows + `WHERE (SELECT ok FROM holds)
+` + inLogOrder
 
 // errStale: an exact append found a stream at another version than it
 // expected and wrote nothing. conflict says which, as for any lost race.

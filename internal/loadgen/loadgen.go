@@ -443,11 +443,11 @@ func (l *Loader) fanoutsDone(ctx context.Context) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		_, backlog, err := l.gauge(ctx, "flashpromo_fanout_backlog_promos")
+		_, backlog, err := l.metric(ctx, "flashpromo_fanout_backlog_promos")
 		if err != nil {
 			return err
 		}
-		_, shards, err := l.gauge(ctx, "flashpromo_fanout_shards_total")
+		_, shards, err := l.metric(ctx, "flashpromo_fanout_shards_total")
 		if err != nil {
 			return err
 		}

@@ -173,12 +173,12 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d.Microse
 // residentBytes reads process_resident_memory_bytes from the server's
 // /metrics, with the status of the answer.
 func (l *Loader) residentBytes(ctx context.Context) (int, float64, error) {
-	return l.gauge(ctx, "process_resident_memory_bytes")
+	return l.metric(ctx, "process_resident_memory_bytes")
 }
 
-// gauge reads a gauge or counter from the server's /metrics, the sum of its
+// metric reads a gauge or counter from the server's /metrics, the sum of its
 // samples over all labels, with the status of the answer.
-func (l *Loader) gauge(ctx context.Context, name string) (int, float64, error) {
+func (l *Loader) metric(ctx context.Context, name string) (int, float64, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(l.Server, "/")+"/metrics", nil)
 	if err != nil {
 		return 0, 0, err
