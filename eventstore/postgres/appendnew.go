@@ -10,21 +10,23 @@ import (
 	"github.com/flashpromo/flashpromo/eventstore/internal/check"
 )
 
-// One statement for all streams. The plain insert writes them all or, on
-// any unique violation, none; the careful one skips each stream that has a
-// version 1 (or an event id that is stored: a retry) with ON CONFLICT DO
-// NOTHING, whose speculative insertion costs Postgres about half as much
-// again per row.
-const (
-	appendNewSQL = `INSERT INTO events (id, stream_id, version, type, occurred_at, data, metadata)
+// The plain write is a COPY of all streams: it writes them all or, on any
+// unique violation, none. COPY streams its rows in 64 KiB messages, where an
+// INSERT's parameter arrays are built whole, and grown step by step, a few
+// MiB for each chunk of a fan-out (BENCHMARKS.md, section 1). The careful
+// write skips each stream that has a version 1 (or an event id that is
+// stored: a retry) with ON CONFLICT DO NOTHING, whose speculative insertion
+// costs Postgres about half as much again per row.
+const appendNewSkipSQL = `INSERT INTO events (id, stream_id, version, type, occurred_at, data, metadata)
 SELECT id, stream_id, 1, type, occurred_at, data::json, NULLIF(metadata, '')::json
 FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[])
     WITH ORDINALITY AS e(id, stream_id, type, occurred_at, data, metadata, ord)
-ORDER BY ord`
-	appendNewSkipSQL = appendNewSQL + `
+ORDER BY ord
 ON CONFLICT DO NOTHING
 RETURNING stream_id`
-)
+
+// newColumns are the columns the COPY fills, in the order of newRows' values.
+var newColumns = []string{"id", "stream_id", "version", "type", "occurred_at", "data", "metadata"}
 
 // AppendNew starts the streams that do not exist yet, each with its one
 // event; see eventstore.Store. An append whose event id is stored already is
@@ -36,21 +38,21 @@ func (s *Store) AppendNew(ctx context.Context, appends []eventstore.Append) ([]s
 	if len(appends) == 0 {
 		return nil, nil
 	}
+	// Most calls start only new streams (a fan-out skips the users its read
+	// model knows were notified), so the plain write is tried first.
+	_, err := s.pool.CopyFrom(ctx, pgx.Identifier{"events"}, newColumns, &newRows{appends: appends})
+	if err == nil {
+		s.appended.Notify()
+		return streamsOf(appends), nil
+	}
+	if !isConflict(err) { // a unique violation, or a deadlock with another writer of the same streams
+		return nil, fmt.Errorf("eventstore/postgres: append new: %w", err)
+	}
 	r := &rows{}
 	for _, a := range appends {
 		r.add(a.StreamID, 1, a.Events[0])
 	}
 	args := []any{r.ids, r.streams, r.types, r.times, r.data, r.metadata}
-	// Most calls start only new streams (a fan-out skips the users its read
-	// model knows were notified), so the plain insert is tried first.
-	_, err := s.pool.Exec(ctx, appendNewSQL, args...)
-	if err == nil {
-		s.appended.Notify()
-		return r.streams, nil
-	}
-	if !isConflict(err) { // a unique violation, or a deadlock with another writer of the same streams
-		return nil, fmt.Errorf("eventstore/postgres: append new: %w", err)
-	}
 	rs, err := s.pool.Query(ctx, appendNewSkipSQL, args...)
 	if err != nil {
 		return nil, fmt.Errorf("eventstore/postgres: append new: %w", err)
@@ -80,3 +82,36 @@ func inOrder(appends []eventstore.Append, written []string) []string {
 	}
 	return ordered
 }
+
+func streamsOf(appends []eventstore.Append) []string {
+	ids := make([]string, len(appends))
+	for i, a := range appends {
+		ids[i] = a.StreamID
+	}
+	return ids
+}
+
+// newRows feeds the COPY one row per append, in one row of pointers into the
+// appends: no value is copied or boxed on the way to pgx's encoders.
+type newRows struct {
+	appends []eventstore.Append
+	next    int
+	row     [7]any
+}
+
+func (r *newRows) Next() bool {
+	r.next++
+	return r.next <= len(r.appends)
+}
+
+func (r *newRows) Values() ([]any, error) {
+	a := &r.appends[r.next-1]
+	e := &a.Events[0]
+	r.row = [7]any{&e.ID, &a.StreamID, int64(1), &e.Type, &e.OccurredAt, &e.Data, nil}
+	if len(e.Metadata) > 0 { // else NULL
+		r.row[6] = &e.Metadata
+	}
+	return r.row[:], nil
+}
+
+func (r *newRows) Err() error { return nil }
