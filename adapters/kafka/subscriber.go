@@ -42,6 +42,14 @@ type SubscriberConfig struct {
 	// once) — for a consumer of many cheap, idempotent messages.
 	CommitInterval time.Duration
 
+	// Types, when set, hands out only the messages whose type header
+	// (topology.TypeMetadata) is one of them. The others are committed as
+	// handled without becoming watermill messages: for a consumer that acts
+	// on a few of a topic's many messages, as the fan-out's planner on the
+	// activations among every event, where a watermill message, its context
+	// and its handoffs cost more than fetching it.
+	Types []string
+
 	// RetrySleep is the pause after a failed fetch. Default 1 s.
 	RetrySleep time.Duration
 

@@ -6,6 +6,8 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/segmentio/kafka-go"
+
+	"github.com/flashpromo/flashpromo/internal/topology"
 )
 
 // source is what a subscription reads from: a *kafka.Reader in a consumer
@@ -39,11 +41,29 @@ func (s *subscription) run(ctx context.Context) {
 			}
 			continue
 		}
-		if !s.deliver(ctx, km) {
+		if s.wanted(km) && !s.deliver(ctx, km) {
 			return
 		}
 		s.commit(ctx, km)
 	}
+}
+
+// wanted says whether km's type is one cfg.Types asks for.
+func (s *subscription) wanted(km kafka.Message) bool {
+	if len(s.cfg.Types) == 0 {
+		return true
+	}
+	for _, h := range km.Headers {
+		if h.Key == topology.TypeMetadata {
+			for _, t := range s.cfg.Types {
+				if string(h.Value) == t { // compared, not copied
+					return true
+				}
+			}
+			return false
+		}
+	}
+	return false
 }
 
 // deliver sends km until it is acked (true) or ctx is done (false). A nack

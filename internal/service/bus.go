@@ -100,23 +100,25 @@ func (b *bus) reachable(ctx context.Context) string {
 }
 
 // subscriber joins a consumer group, committing its offsets every
-// commitEvery (0: each one before the next message).
-func (b *bus) subscriber(group string, commitEvery time.Duration, log *slog.Logger) (*kafka.Subscriber, error) {
+// commitEvery (0: each one before the next message), and hands out the
+// messages of types (all when none).
+func (b *bus) subscriber(group string, commitEvery time.Duration, log *slog.Logger, types ...string) (*kafka.Subscriber, error) {
 	return kafka.NewSubscriber(kafka.SubscriberConfig{Brokers: b.brokers, ConsumerGroup: group,
-		CommitInterval: commitEvery, Logger: ports.WatermillLogger(log)})
+		CommitInterval: commitEvery, Types: types, Logger: ports.WatermillLogger(log)})
 }
 
 // fanoutFeed is where the fan-out reads and sends. On Kafka: the event
-// topic in a consumer group of the planner's (its offsets committed every
-// second: it reads every event and acts on few, and a replanned activation
-// notifies nobody twice), the shards in the workers' group (each shard
+// topic in a consumer group of the planner's, which gets only activations
+// (its offsets committed every second: it reads every event and acts on
+// few, and a replanned activation notifies nobody twice), the shards in the workers' group (each shard
 // committed before the next: they are heavy). In-process: the log itself
 // from the fan-out's checkpoint, and a channel whose send returns once the
 // shard is done, so the checkpoint moves only past finished fan-outs.
 func (b *bus) fanoutFeed(ctx context.Context, store eventstore.Store, log *slog.Logger) (ports.Fanout, func(), error) {
+	activations := []string{domain.PromoActivated{}.EventName()} // the planner's one event
 	if b.pub == nil {
 		events := &outbox.LogSubscriber{Store: store, Checkpoint: topology.FanoutCheckpoint,
-			Types: []string{domain.PromoActivated{}.EventName()}, Retry: time.Second}
+			Types: activations, Retry: time.Second}
 		shards := gochannel.NewGoChannel(gochannel.Config{BlockPublishUntilSubscriberAck: true}, ports.WatermillLogger(log))
 		return ports.Fanout{Events: events, Shards: shards, Send: shards},
 			func() { _ = shards.Close(); _ = events.Close() }, nil
@@ -124,7 +126,7 @@ func (b *bus) fanoutFeed(ctx context.Context, store eventstore.Store, log *slog.
 	if err := b.ensureTopics(ctx, 10*time.Second); err != nil {
 		return ports.Fanout{}, nil, err
 	}
-	planner, err := b.subscriber(topology.PlannerGroup, time.Second, log)
+	planner, err := b.subscriber(topology.PlannerGroup, time.Second, log, activations...)
 	if err != nil {
 		return ports.Fanout{}, nil, err
 	}
