@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
+	"os"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -39,6 +42,31 @@ func startBroker(t *testing.T, addr string, opts ...kfake.Opt) *kafka.Embedded {
 	}
 	t.Cleanup(b.Close)
 	return b
+}
+
+// unusedAddr is a free local address below the kernel's ephemeral port
+// range: the listeners other tests open on port 0 get ports in that range,
+// so none can take this one in the seconds before the test listens on it.
+func unusedAddr(t *testing.T) string {
+	t.Helper()
+	low := 32768 // Linux's default start of the range
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil && n > 2048 {
+				low = n
+			}
+		}
+	}
+	from := max(1024, low-10000)
+	for range 100 {
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", from+rand.IntN(low-from)))
+		if err == nil {
+			ln.Close()
+			return ln.Addr().String()
+		}
+	}
+	t.Fatal("no free port below the ephemeral range")
+	return ""
 }
 
 // registerMany registers n new users near TechShop in batches.
@@ -329,12 +357,7 @@ func TestKafkaRollingRestartDuringFanout(t *testing.T) {
 // a broker appears it creates the topics, publishes what was appended
 // meanwhile, and runs the fan-out.
 func TestKafkaDownAtStart(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close() // nobody listens there now
+	addr := unusedAddr(t) // nobody listens there until the broker starts
 	s := startServer(t, newFakeClock(t0), onKafka([]string{addr}))
 	r := s.expect(http.StatusOK, "GET", "/readyz", nil, ctAdmin)
 	if checks := r.Body["checks"].(map[string]any); checks["kafka"] != "down" {
