@@ -152,8 +152,9 @@ func (r *Repository) Notify(ctx context.Context, ns []domain.NotificationSent) (
 	appends := make([]eventstore.Append, len(ns))
 	byStream := make(map[string]domain.NotificationSent, len(ns))
 	meta := metadata{}.of(app.ActorOf(ctx))
+	var enc codec.NotificationEncoder
 	for i, n := range ns {
-		e, err := codec.EncodeWithID(n.NotificationID, n, n.SentAt)
+		e, err := enc.Encode(n)
 		if err != nil {
 			return nil, err
 		}

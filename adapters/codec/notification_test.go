@@ -67,3 +67,38 @@ func sameNotification(x, y domain.NotificationSent) bool {
 	x.SentAt, y.SentAt = time.Time{}, time.Time{}
 	return x == y
 }
+
+// Whatever the fast encoder writes is what the codec writes, on the first
+// notification, on the next of the same words, whose end it reuses, and on
+// one of other words.
+func FuzzNotificationEncoder(f *testing.F) {
+	f.Add("0193f1b2-7c4d-7e8f-9a0b-1c2d3e4f5a6b", "user-0012345", "p1", "2026-11-27", "Flash Promo: Audífonos XYZ at TechShop",
+		"$499.00 instead of $999.00, until 19:00", int64(1795798800), int64(123456789), int32(0))
+	f.Add("a<b>&c", "\xff\u2028\u2029", "\"q\"\\", "", "\x00\x1f", "ok", int64(-62135596800), int64(0), int32(-6*3600))
+	f.Add("a", "b", "c", "d", "e", "f", int64(253402300800), int64(1), int32(5*3600+1800)) // the year 10000
+	f.Add("a", "b", "c", "d", "e", "f", int64(0), int64(0), int32(24*3600+5))
+	f.Fuzz(func(t *testing.T, id, user, promo, day, title, body string, sec, nsec int64, offset int32) {
+		at := time.Unix(sec, nsec).In(time.FixedZone("z", int(offset)))
+		n := domain.NotificationSent{NotificationID: id, UserID: user, PromoID: promo, Day: day, Title: title, Body: body, SentAt: at}
+		var enc NotificationEncoder
+		next := n // the next user, then each of the words changed in turn
+		next.NotificationID, next.UserID = id+"2", "<"+user
+		seq := []domain.NotificationSent{n, next}
+		for _, change := range []func(*domain.NotificationSent){
+			func(n *domain.NotificationSent) { n.PromoID += "!" }, func(n *domain.NotificationSent) { n.Day += "!" },
+			func(n *domain.NotificationSent) { n.Title += "!" }, func(n *domain.NotificationSent) { n.Body += "!" },
+			func(n *domain.NotificationSent) { n.SentAt = n.SentAt.Add(time.Millisecond) },
+		} {
+			change(&next)
+			seq = append(seq, next)
+		}
+		for _, n := range seq {
+			got, gotErr := enc.Encode(n)
+			want, wantErr := EncodeWithID(n.NotificationID, n, n.SentAt)
+			if (gotErr != nil) != (wantErr != nil) || string(got.Data) != string(want.Data) ||
+				got.ID != want.ID || got.Type != want.Type || !got.OccurredAt.Equal(want.OccurredAt) {
+				t.Fatalf("encoder: %s (%v)\n  codec: %s (%v)", got.Data, gotErr, want.Data, wantErr)
+			}
+		}
+	})
+}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/segmentio/encoding/json"
 
+	"github.com/flashpromo/flashpromo/adapters/codec"
 	"github.com/flashpromo/flashpromo/domain"
 	"github.com/flashpromo/flashpromo/eventstore"
 )
@@ -15,21 +16,18 @@ import (
 // (TestHandWrittenJSONIsMarshals), without reflection or a second look at
 // the event's data.
 
-// escaped is how json.Marshal writes a string: HTML characters escaped.
-func escaped(b []byte, s string) []byte { return json.AppendEscape(b, s, json.EscapeHTML) }
-
 // envelopeJSON is json.Marshal(e.Envelope()).
 func envelopeJSON(e eventstore.Event) ([]byte, error) {
 	if !plainJSON(e.Data) || e.Metadata != nil && !plainJSON(e.Metadata) || !plainTime(e.OccurredAt) {
 		return json.Marshal(e.Envelope()) // a foreign writer's spacing or characters: compacted, escaped
 	}
 	b := make([]byte, 0, 128+len(e.ID)+len(e.StreamID)+len(e.Type)+len(e.Data)+len(e.Metadata))
-	b = escaped(append(b, `{"id":`...), e.ID)
-	b = escaped(append(b, `,"stream_id":`...), e.StreamID)
+	b = codec.AppendString(append(b, `{"id":`...), e.ID)
+	b = codec.AppendString(append(b, `,"stream_id":`...), e.StreamID)
 	b = strconv.AppendInt(append(b, `,"version":`...), e.Version, 10)
 	b = strconv.AppendInt(append(b, `,"position":`...), e.Position, 10)
-	b = escaped(append(b, `,"type":`...), e.Type)
-	b = appendTime(append(b, `,"occurred_at":`...), e.OccurredAt)
+	b = codec.AppendString(append(b, `,"type":`...), e.Type)
+	b = codec.AppendTime(append(b, `,"occurred_at":`...), e.OccurredAt)
 	b = append(append(b, `,"data":`...), e.Data...)
 	if len(e.Metadata) > 0 {
 		b = append(append(b, `,"metadata":`...), e.Metadata...)
@@ -43,12 +41,12 @@ func deliveryJSON(n domain.NotificationSent) ([]byte, error) {
 		return json.Marshal(Delivery{n.NotificationID, n.UserID, n.PromoID, n.Title, n.Body, n.SentAt})
 	}
 	b := make([]byte, 0, 128+len(n.NotificationID)+len(n.UserID)+len(n.PromoID)+len(n.Title)+len(n.Body))
-	b = escaped(append(b, `{"id":`...), n.NotificationID)
-	b = escaped(append(b, `,"user_id":`...), n.UserID)
-	b = escaped(append(b, `,"promo_id":`...), n.PromoID)
-	b = escaped(append(b, `,"title":`...), n.Title)
-	b = escaped(append(b, `,"body":`...), n.Body)
-	b = appendTime(append(b, `,"sent_at":`...), n.SentAt)
+	b = codec.AppendString(append(b, `{"id":`...), n.NotificationID)
+	b = codec.AppendString(append(b, `,"user_id":`...), n.UserID)
+	b = codec.AppendString(append(b, `,"promo_id":`...), n.PromoID)
+	b = codec.AppendString(append(b, `,"title":`...), n.Title)
+	b = codec.AppendString(append(b, `,"body":`...), n.Body)
+	b = codec.AppendTime(append(b, `,"sent_at":`...), n.SentAt)
 	return append(b, '}'), nil
 }
 
@@ -81,7 +79,3 @@ func plainJSON(raw []byte) bool {
 
 // plainTime: a year json.Marshal writes (it refuses the others).
 func plainTime(t time.Time) bool { return t.Year() >= 0 && t.Year() <= 9999 }
-
-func appendTime(b []byte, t time.Time) []byte {
-	return append(t.AppendFormat(append(b, '"'), time.RFC3339Nano), '"')
-}
