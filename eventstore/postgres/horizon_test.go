@@ -341,3 +341,33 @@ func foreignChurn(t *testing.T, ctx context.Context, dbURL string) {
 		}
 	}
 }
+
+// TestAnOpenCopyHoldsReaders: a COPY into the log, AppendNew's way of
+// writing, marks its transaction as a writer as an INSERT does (the trigger
+// fires for COPY FROM), so while it is open no reader passes an append that
+// committed after it began, and none skips its row.
+func TestAnOpenCopyHoldsReaders(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	s := newStore(t)
+	tx, err := s.Pool().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(context.Background())
+	_, err = tx.CopyFrom(ctx, pgx.Identifier{"events"}, []string{"id", "stream_id", "version", "type", "occurred_at", "data"},
+		pgx.CopyFromRows([][]any{{"copied", "c", int64(1), "Happened", time.Now(), []byte(`{}`)}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Append(ctx, appendTo("after", "after-1")); err != nil {
+		t.Fatal(err)
+	}
+	if events, err := s.ReadSince(ctx, eventstore.Cursor{}, 10); err != nil || len(events) > 0 {
+		t.Fatalf("with the COPY open the reader gets %d events (%v), want none yet", len(events), err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	readWithin(t, ctx, s, 10*time.Second, "copied", "after-1")
+}
