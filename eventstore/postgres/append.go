@@ -26,7 +26,8 @@ const races = 5
 const versionsSQL = `SELECT s.id, v.version FROM unnest($1::text[]) AS s(id)
 CROSS JOIN LATERAL (SELECT version FROM events WHERE stream_id = s.id ORDER BY version DESC LIMIT 1) v`
 
-// insertRows inserts the rows of $1–$7; insertSQL and exactSQL end it.
+// insertRows inserts the rows of $1–$7 (rows.args); insertSQL, exactSQL and
+// appendNewSkipSQL end it.
 const insertRows = `INSERT INTO events (id, stream_id, version, type, occurred_at, data, metadata)
 SELECT id, stream_id, version, type, occurred_at, data::json, NULLIF(metadata, '')::json
 FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::timestamptz[], $6::text[], $7::text[])
@@ -238,6 +239,11 @@ func plan(appends []eventstore.Append, current map[string]int64) (*rows, error) 
 	return r, nil
 }
 
+// args are the rows as insertRows takes them.
+func (r *rows) args() []any {
+	return []any{r.ids, r.streams, r.versions, r.types, r.times, r.data, r.metadata}
+}
+
 func (r *rows) add(streamID string, version int64, e eventstore.NewEvent) {
 	r.ids = append(r.ids, e.ID)
 	r.streams = append(r.streams, streamID)
@@ -252,7 +258,7 @@ func (r *rows) add(streamID string, version int64, e eventstore.NewEvent) {
 // more arguments) and returns the cursor of the last one; errStale when it
 // wrote none.
 func (r *rows) insert(ctx context.Context, q querier, sql string, more ...any) (eventstore.Cursor, error) {
-	rs, err := q.Query(ctx, sql, append([]any{r.ids, r.streams, r.versions, r.types, r.times, r.data, r.metadata}, more...)...)
+	rs, err := q.Query(ctx, sql, append(r.args(), more...)...)
 	if err != nil {
 		return eventstore.Cursor{}, err
 	}

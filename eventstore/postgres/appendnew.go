@@ -17,11 +17,7 @@ import (
 // write skips each stream that has a version 1 (or an event id that is
 // stored: a retry) with ON CONFLICT DO NOTHING, whose speculative insertion
 // costs Postgres about half as much again per row.
-const appendNewSkipSQL = `INSERT INTO events (id, stream_id, version, type, occurred_at, data, metadata)
-SELECT id, stream_id, 1, type, occurred_at, data::json, NULLIF(metadata, '')::json
-FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[])
-    WITH ORDINALITY AS e(id, stream_id, type, occurred_at, data, metadata, ord)
-ORDER BY ord
+const appendNewSkipSQL = insertRows + `ORDER BY ord
 ON CONFLICT DO NOTHING
 RETURNING stream_id`
 
@@ -52,8 +48,7 @@ func (s *Store) AppendNew(ctx context.Context, appends []eventstore.Append) ([]s
 	for _, a := range appends {
 		r.add(a.StreamID, 1, a.Events[0])
 	}
-	args := []any{r.ids, r.streams, r.types, r.times, r.data, r.metadata}
-	rs, err := s.pool.Query(ctx, appendNewSkipSQL, args...)
+	rs, err := s.pool.Query(ctx, appendNewSkipSQL, r.args()...)
 	if err != nil {
 		return nil, fmt.Errorf("eventstore/postgres: append new: %w", err)
 	}
