@@ -1,7 +1,6 @@
 package app
 
 import (
-	"sync/atomic"
 	"time"
 
 	"github.com/flashpromo/flashpromo/domain"
@@ -75,9 +74,9 @@ type VisiblePromo struct {
 	Spec      *domain.PromoSpec // as created, shared with the read model: read only
 	Available int
 	DistanceM float64
-	// Memo keeps what a reader derives from Spec alone (the reply's encoded
-	// part) for as long as the read model keeps the promo; nil: nowhere.
-	Memo *atomic.Pointer[[]byte]
+	// Fixed is the reply's encoded part of Spec, which never changes, made
+	// once when the read model filed the promo; nil: the reader encodes it.
+	Fixed []byte
 }
 
 // ReservationView is a reservation with its status at the time of reading.

@@ -5,13 +5,13 @@ import (
 	"strconv"
 
 	"github.com/flashpromo/flashpromo/app"
+	"github.com/flashpromo/flashpromo/domain"
 )
 
 // visibleEncoder writes a user's promos, the hottest reply of the service.
 // What a promo shows every user (id, store, product, prices, end) never
-// changes, so it is encoded once per promo and kept in the promo's memo,
-// which the read model drops with the promo; a reply only adds
-// availability and distance.
+// changes: the read model keeps it encoded by VisibleFixed, and a reply
+// only adds availability and distance.
 type visibleEncoder struct{}
 
 type visibleFixed struct {
@@ -23,23 +23,32 @@ type visibleFixed struct {
 	EndsAt       any    `json:"ends_at"`
 }
 
-// prefix is the promo's `{"id":…,"ends_at":"…"` without the closing brace.
-func (visibleEncoder) prefix(p app.VisiblePromo) ([]byte, error) {
-	if p.Memo != nil {
-		if b := p.Memo.Load(); b != nil {
-			return *b, nil
-		}
+// VisibleFixed is a promo's `{"id":…,"ends_at":"…"` in a user's promos,
+// left open for the fields of the moment (nil if it cannot be encoded):
+// the read model's readmodel.FixedEncoder.
+func VisibleFixed(id string, s *domain.PromoSpec) []byte {
+	b, err := encodeFixed(id, s)
+	if err != nil {
+		return nil
 	}
-	s := p.Spec
-	b, err := json.Marshal(visibleFixed{p.ID, s.Store, s.Product, s.RegularPrice, s.PromoPrice, s.EndsAt})
+	return b
+}
+
+func encodeFixed(id string, s *domain.PromoSpec) ([]byte, error) {
+	b, err := json.Marshal(visibleFixed{id, s.Store, s.Product, s.RegularPrice, s.PromoPrice, s.EndsAt})
 	if err != nil {
 		return nil, err
 	}
-	b = b[:len(b)-1] // open, for the fields of the moment
-	if p.Memo != nil {
-		p.Memo.Store(&b) // two readers may both encode it: the same bytes
+	return b[:len(b)-1], nil
+}
+
+// prefix is the promo's fixed part, as the read model keeps it or else
+// encoded now.
+func (visibleEncoder) prefix(p app.VisiblePromo) ([]byte, error) {
+	if p.Fixed != nil {
+		return p.Fixed, nil
 	}
-	return b, nil
+	return encodeFixed(p.ID, p.Spec)
 }
 
 // encode appends {"promos":[…]} to buf, with the fields of visibleJSON in

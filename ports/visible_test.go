@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,13 +18,16 @@ func TestVisibleEncoderSaysWhatEncodingJSONSays(t *testing.T) {
 	ps := []app.VisiblePromo{
 		{ID: "p1", Spec: &domain.PromoSpec{Store: store, Product: domain.Product{ID: "xyz", Name: "Audífonos XYZ"},
 			RegularPrice: domain.Money{Amount: 99900, Currency: "MXN"}, PromoPrice: domain.Money{Amount: 49900, Currency: "MXN"},
-			EndsAt: time.Date(2026, 11, 28, 1, 0, 0, 0, time.UTC)}, Available: 7, DistanceM: 442.92369656934073, Memo: new(atomic.Pointer[[]byte])},
+			EndsAt: time.Date(2026, 11, 28, 1, 0, 0, 0, time.UTC)}, Available: 7, DistanceM: 442.92369656934073},
 		{ID: "p2", Spec: &domain.PromoSpec{Store: store, Product: domain.Product{ID: "abc", Name: "ABC"},
 			RegularPrice: domain.Money{Amount: 100, Currency: "USD"}, PromoPrice: domain.Money{Amount: 1, Currency: "USD"},
 			EndsAt: time.Date(2026, 11, 28, 1, 0, 0, 5, time.UTC)}, Available: 0, DistanceM: 1e-7},
 	}
 	var v visibleEncoder
-	for range 2 { // the second time from the memo (p1; p2 has none)
+	for round := range 2 { // the second time with p1's fixed part from the read model (p2 has none)
+		if round == 1 {
+			ps[0].Fixed = VisibleFixed(ps[0].ID, ps[0].Spec)
+		}
 		got, err := v.encode([]byte("left over"), ps)
 		got = got[len("left over"):]
 		if err != nil {
@@ -46,9 +48,6 @@ func TestVisibleEncoderSaysWhatEncodingJSONSays(t *testing.T) {
 			t.Errorf("got  %s\nwant %s", got, want)
 		}
 	}
-	if ps[0].Memo.Load() == nil {
-		t.Error("the promo's memo was not kept")
-	}
 	if got, _ := v.encode(nil, nil); string(got) != "{\"promos\":[]}\n" {
 		t.Errorf("no promos: %q", got)
 	}
@@ -62,11 +61,8 @@ func BenchmarkVisibleEncode(b *testing.B) {
 	for i := range all {
 		all[i] = app.VisiblePromo{ID: fmt.Sprintf("q1-q%05d", i), Spec: &domain.PromoSpec{Store: domain.Store{ID: "store", Name: "Bench store"},
 			Product: domain.Product{ID: "product", Name: "Audífonos XYZ"}, RegularPrice: domain.Money{Amount: 99900, Currency: "MXN"},
-			PromoPrice: domain.Money{Amount: 49900, Currency: "MXN"}, EndsAt: time.Date(2026, 11, 28, 1, 0, 0, 0, time.UTC)}, Available: 10, DistanceM: 1234.5,
-			Memo: new(atomic.Pointer[[]byte])}
-		if _, err := v.encode(nil, all[i:i+1]); err != nil {
-			b.Fatal(err)
-		}
+			PromoPrice: domain.Money{Amount: 49900, Currency: "MXN"}, EndsAt: time.Date(2026, 11, 28, 1, 0, 0, 0, time.UTC)}, Available: 10, DistanceM: 1234.5}
+		all[i].Fixed = VisibleFixed(all[i].ID, all[i].Spec)
 	}
 	b.ReportAllocs()
 	b.ResetTimer()

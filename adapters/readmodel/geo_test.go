@@ -97,3 +97,47 @@ func TestEligibleWhileUsersMove(t *testing.T) {
 		}
 	}
 }
+
+// A read tells a promo's status from the window its reach keeps, to the
+// nanosecond and at the far ends of time, as domain.PromoLife.Status does
+// from the record.
+func TestVisibleWindowsAsTheRecordSays(t *testing.T) {
+	users := NewUsers(domain.DefaultSegmentRules())
+	loadScaleUsers(users, 1, 4)
+	u, _ := users.user(scaleUserID(0), scaleNow)
+	promos := NewPromos()
+	everyone := []domain.Segment{domain.SegmentNewUsers, domain.SegmentFrequentBuyers}
+	far := time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)
+	long := time.Date(1000, 1, 1, 0, 0, 0, 0, time.UTC)
+	windows := [][2]time.Time{
+		{scaleNow, scaleNow.Add(time.Hour)},                      // opens at now
+		{scaleNow.Add(-time.Hour), scaleNow},                     // closes at now
+		{scaleNow.Add(time.Nanosecond), scaleNow.Add(time.Hour)}, // a nanosecond ahead
+		{scaleNow.Add(-time.Hour), scaleNow.Add(time.Nanosecond)},
+		{scaleNow, far}, {long, far}, {far, far.Add(time.Hour)}, {long, long.Add(time.Hour)},
+	}
+	for i, w := range windows {
+		e := scalePromo(scaleUserID(i), *u.Location, 1000, everyone)
+		e.StartsAt, e.EndsAt = w[0], w[1]
+		promos.Apply(e)
+	}
+	promos.Apply(domain.PromoActivated{PromoID: scaleUserID(5)})
+	promos.Apply(domain.PromoCancelled{PromoID: scaleUserID(5)}) // cancelled: filed no more
+	var want []string
+	for i := range windows {
+		id := scaleUserID(i)
+		promos.view(id, func(p *promo) {
+			if p.Status(scaleNow) == domain.PromoStatusActive {
+				want = append(want, id)
+			}
+		})
+	}
+	var got []string
+	for _, v := range promos.visible(u, *u.Location, scaleNow) {
+		got = append(got, v.ID)
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, want) || len(want) != 3 {
+		t.Fatalf("visible %v, the records say %v active (want three)", got, want)
+	}
+}

@@ -233,11 +233,11 @@ func (w *world) check(rm app.ReadModel, now time.Time) {
 			at = &l
 		}
 		vs, ok := rm.VisiblePromos(id, at, now)
-		for i := range vs { // each with its promo's memo, which the scan has not
-			if vs[i].Memo == nil {
-				t.Fatalf("visible promo %s of %s has no memo", vs[i].ID, id)
+		for i := range vs { // each with its promo's fixed part, which the scan has not
+			if string(vs[i].Fixed) != "fixed "+vs[i].ID {
+				t.Fatalf("visible promo %s of %s has the fixed part %q", vs[i].ID, id, vs[i].Fixed)
 			}
-			vs[i].Memo = nil
+			vs[i].Fixed = nil
 		}
 		if wantVs := bruteVisible(promos, want, at, now); !ok || !reflect.DeepEqual(vs, wantVs) {
 			t.Fatalf("visible promos of %s from %v at %v:\n got %+v\nwant %+v", id, at, now, vs, wantVs)

@@ -2,9 +2,9 @@ package readmodel
 
 import (
 	"cmp"
+	"math"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/golang/geo/s2"
@@ -31,7 +31,12 @@ type Promos struct {
 	wide         []reach // promos of a radius beyond maxCoveredM, checked on every read
 
 	retired func(endsAt time.Time) bool // whether a promo over since endsAt leaves memory (nil: none does)
+	fixed   FixedEncoder                // nil: readers encode a promo's fixed part themselves
 }
+
+// FixedEncoder encodes what a promo shows every user, which never changes
+// (app.VisiblePromo.Fixed); the model keeps its bytes with the promo.
+type FixedEncoder func(id string, spec *domain.PromoSpec) []byte
 
 // maxCoveredM is the largest radius filed under cells: the domain's largest.
 // A wider promo in the log is not refused but checked on every read.
@@ -41,20 +46,22 @@ const maxCoveredM = 50_000
 // status and stock come from domain.PromoLife and domain.Units, the rules
 // the aggregate reads them by.
 type promo struct {
+	// units come first: of the record, a user's read touches only them
+	// (the rest it needs is in the geo index).
+	units   domain.Units
 	id      string
 	spec    domain.PromoSpec // as created: it never changes
 	series  string           // the series it is an occurrence of, "" for none
 	zone    string           // the time zone of the series' local window
 	life    domain.PromoLife
-	version int64 // the events of its stream folded
-	units   domain.Units
+	version int64  // the events of its stream folded
+	fixed   []byte // app.VisiblePromo.Fixed, shared with its reaches
 	// holds are its reservations in placement order, only ever appended
 	// to; their statuses, which change, are apart, so a snapshot copies
 	// a byte per reservation.
 	holds    []hold
 	statuses []holdStatus
-	cells    []s2.CellID            // at promoLevel; nil for a wide promo
-	memo     atomic.Pointer[[]byte] // app.VisiblePromo.Memo: dropped with the record
+	cells    []s2.CellID // at promoLevel; nil for a wide promo
 }
 
 // hold is a reservation as the record keeps it.
@@ -86,15 +93,18 @@ type holdAt struct {
 }
 
 // reach is a promo as filed under a cell, with what decides whether a user
-// sees it: the lists are scanned on every read, and a pointer followed to
-// each promo would cost more than the checks.
+// sees it and what the reply shows of it: the lists are scanned on every
+// read, and with 10,000 promos each pointer followed to a promo's record
+// is a miss of the processor's caches, dearer than the checks.
 type reach struct {
-	circle           s2.Cap // a little wider than the promo's radius
-	startSec, endSec int64  // its window, in Unix seconds
-	center           domain.Location
-	radiusM          float64
-	segments         domain.SegmentSet
-	at               *promo
+	circle     s2.Cap // a little wider than the promo's radius
+	start, end int64  // its window, in Unix nanoseconds
+	center     domain.Location
+	radiusM    float64
+	segments   domain.SegmentSet
+	stock      int
+	fixed      []byte
+	at         *promo
 }
 
 func NewPromos() *Promos {
@@ -109,7 +119,7 @@ func NewPromos() *Promos {
 
 func (m *Promos) Apply(e domain.Event) {
 	if e, ok := e.(domain.PromoCreated); ok {
-		p := newPromo(e.PromoID, e.Spec(), e.SeriesID, e.TimeZone) // before the lock: covering 50 km takes some milliseconds
+		p := m.newPromo(e.PromoID, e.Spec(), e.SeriesID, e.TimeZone) // before the lock: covering 50 km takes some milliseconds
 		m.mu.Lock()
 		defer m.mu.Unlock()
 		m.promos[p.id] = p
@@ -147,10 +157,13 @@ func (m *Promos) Apply(e domain.Event) {
 }
 
 // newPromo is the record of a promo just created.
-func newPromo(id string, spec domain.PromoSpec, series, zone string) *promo {
+func (m *Promos) newPromo(id string, spec domain.PromoSpec, series, zone string) *promo {
 	p := &promo{id: id, spec: spec, series: series, zone: zone, version: 1}
 	if spec.RadiusM <= maxCoveredM {
 		p.cells = promoCells(spec.Store.Location, spec.RadiusM)
+	}
+	if m.fixed != nil {
+		p.fixed = m.fixed(id, &p.spec)
 	}
 	return p
 }
@@ -220,8 +233,9 @@ func (m *Promos) place(p *promo) {
 	m.placed[p.id] = p
 	spec := &p.spec
 	r := reach{circle: circle(spec.Store.Location, spec.RadiusM),
-		startSec: spec.StartsAt.Unix(), endSec: spec.EndsAt.Unix(),
-		center: spec.Store.Location, radiusM: spec.RadiusM, segments: domain.SetOf(spec.Segments), at: p}
+		start: nanos(spec.StartsAt), end: nanos(spec.EndsAt),
+		center: spec.Store.Location, radiusM: spec.RadiusM, segments: domain.SetOf(spec.Segments),
+		stock: spec.Stock, fixed: p.fixed, at: p}
 	if p.cells == nil {
 		m.wide = append(m.wide, r)
 	}
@@ -229,6 +243,20 @@ func (m *Promos) place(p *promo) {
 		m.cells[c] = append(m.cells[c], r)
 	}
 }
+
+// nanos is t in Unix nanoseconds, held to int64's range: a window that
+// reaches past 2262 stays open until then.
+func nanos(t time.Time) int64 {
+	switch {
+	case t.After(lastNano):
+		return math.MaxInt64
+	case t.Before(firstNano):
+		return math.MinInt64
+	}
+	return t.UnixNano()
+}
+
+var firstNano, lastNano = time.Unix(0, math.MinInt64), time.Unix(0, math.MaxInt64)
 
 func (m *Promos) unplace(id string) {
 	p, ok := m.placed[id]
@@ -249,27 +277,30 @@ func (m *Promos) unplace(id string) {
 
 // visible lists the active promos u sees from at, nearest first. Only the
 // promos filed under the cell of at can reach it. Of those, the window and
-// the circle (a dot product) pass over most; the rest are decided by
-// domain.Reaches and by the promo's status.
+// the circle (a dot product) pass over most; domain.Reaches decides the
+// rest. A promo filed is neither ended nor cancelled (both unplace it under
+// the write lock), so by domain.PromoLife.Status it is active within its
+// window: the read looks at no promo's record but for its units.
 func (m *Promos) visible(u app.UserView, at domain.Location, now time.Time) []app.VisiblePromo {
 	type seen struct {
-		d  float64
-		at *promo
+		d float64
+		r *reach
 	}
 	var buf [64]seen
 	found := buf[:0]
 	ll := s2.LatLngFromDegrees(at.Lat, at.Lng)
 	pt := s2.PointFromLatLng(ll)
-	sec, wants := now.Unix(), domain.SetOf(u.Segments)
+	nano, wants := now.UnixNano(), domain.SetOf(u.Segments)
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	for _, list := range [2][]reach{m.cells[s2.CellIDFromLatLng(ll).Parent(promoLevel)], m.wide} {
-		for _, r := range list {
-			if sec < r.startSec || sec > r.endSec || !r.circle.ContainsPoint(pt) {
-				continue // surely not active now, or surely out of reach
+		for i := range list {
+			r := &list[i]
+			if nano < r.start || nano >= r.end || !r.circle.ContainsPoint(pt) {
+				continue // not active now, or surely out of reach
 			}
-			if d, ok := domain.Reaches(r.segments, r.center, r.radiusM, wants, at); ok && r.at.Status(now) == domain.PromoStatusActive {
-				found = append(found, seen{d, r.at})
+			if d, ok := domain.Reaches(r.segments, r.center, r.radiusM, wants, at); ok {
+				found = append(found, seen{d, r})
 			}
 		}
 	}
@@ -277,11 +308,12 @@ func (m *Promos) visible(u app.UserView, at domain.Location, now time.Time) []ap
 		if c := cmp.Compare(a.d, b.d); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.at.id, b.at.id)
+		return cmp.Compare(a.r.at.id, b.r.at.id)
 	})
 	vs := make([]app.VisiblePromo, len(found))
 	for i, f := range found {
-		vs[i] = app.VisiblePromo{ID: f.at.id, Spec: &f.at.spec, Available: f.at.Stock(now).Available, DistanceM: f.d, Memo: &f.at.memo}
+		p := f.r.at
+		vs[i] = app.VisiblePromo{ID: p.id, Spec: &p.spec, Available: p.units.At(f.r.stock, now).Available, DistanceM: f.d, Fixed: f.r.fixed}
 	}
 	return vs
 }

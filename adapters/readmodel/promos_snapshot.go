@@ -110,7 +110,7 @@ func (m *Promos) thaw(r *snapReader) {
 		if r.err != nil {
 			return
 		}
-		p := newPromo(f.id, f.spec, f.series, f.zone)
+		p := m.newPromo(f.id, f.spec, f.series, f.zone)
 		p.life = domain.PromoLife{Activated: life&1 != 0, Ended: life&2 != 0, Cancelled: life&4 != 0}
 		p.version = version
 		m.mu.Lock()

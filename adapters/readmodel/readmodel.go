@@ -27,6 +27,7 @@ type ReadModel struct {
 	fanouts       fanouts // for the operators' metrics
 	retention     Retention
 	ids           *idTable // user ids, shared by the users and notifications models
+	fixed         FixedEncoder
 
 	snapshots Snapshots // nil: every start replays the log
 	policy    SnapshotPolicy
@@ -36,19 +37,37 @@ type ReadModel struct {
 // New builds the read models; Run feeds them.
 func New(store eventstore.Store, rules domain.SegmentRules, log *slog.Logger) *ReadModel {
 	ids := newIDTable()
-	return &ReadModel{
+	rm := &ReadModel{
 		ids:   ids,
 		store: store,
 		log:   log,
 		life:  context.Background(),
-		promos: newRunner("promos", store, NewPromos, log,
-			domain.PromoCreated{}, domain.PromoActivated{}, domain.PromoEnded{}, domain.PromoCancelled{},
-			domain.ReservationPlaced{}, domain.ReservationReleased{}, domain.ReservationExpired{}, domain.PurchaseCompleted{}),
 		users: newRunner("users", store, func() *Users { return newUsers(rules, ids) }, log,
 			domain.UserRegistered{}, domain.UserLocationUpdated{}, domain.UserPurchaseRecorded{},
 			domain.PromoCreated{}, domain.PromoActivated{}, domain.PromoEnded{}, domain.PromoCancelled{}), // the eligible-user sets
 		notifications: newRunner("notifications", store, func() *Notifications { return newNotifications(ids) }, log, domain.NotificationSent{}),
 	}
+	rm.promos = newRunner("promos", store, rm.freshPromos, log,
+		domain.PromoCreated{}, domain.PromoActivated{}, domain.PromoEnded{}, domain.PromoCancelled{},
+		domain.ReservationPlaced{}, domain.ReservationReleased{}, domain.ReservationExpired{}, domain.PurchaseCompleted{})
+	return rm
+}
+
+// freshPromos is an empty promos model with the read model's settings.
+func (rm *ReadModel) freshPromos() *Promos {
+	p := NewPromos()
+	if rm.retention.EndedPromos > 0 {
+		p.retired = rm.retired
+	}
+	p.fixed = rm.fixed
+	return p
+}
+
+// EncodeFixed makes the promos model keep each promo's fixed part encoded
+// by f (app.VisiblePromo.Fixed). Call it before Run.
+func (rm *ReadModel) EncodeFixed(f FixedEncoder) {
+	rm.fixed = f
+	rm.promos.model.Store(rm.promos.fresh())
 }
 
 // Run follows the log into every model until ctx ends.

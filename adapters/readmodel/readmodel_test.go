@@ -41,12 +41,17 @@ func notify(t *testing.T, s eventstore.Store, i int) eventstore.Cursor {
 func start(t *testing.T, s eventstore.Store) *readmodel.ReadModel {
 	t.Helper()
 	rm := readmodel.New(s, domain.DefaultSegmentRules(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	rm.EncodeFixed(fixedOf)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- rm.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
 	return rm
 }
+
+// fixedOf stands for the reply's encoder: what the model keeps of a promo
+// for its readers.
+func fixedOf(id string, _ *domain.PromoSpec) []byte { return []byte("fixed " + id) }
 
 func TestRebuildSwapsInACopyThatAppliedEveryEventOnce(t *testing.T) {
 	for _, name := range []string{"notifications", "all"} { // all: one reader for the three copies

@@ -39,13 +39,7 @@ func (rm *ReadModel) UseRetention(r Retention) {
 	}
 	rm.notifications.fresh = fresh
 	rm.notifications.model.Store(fresh())
-	promos := func() *Promos {
-		p := NewPromos()
-		p.retired = rm.retired
-		return p
-	}
-	rm.promos.fresh = promos
-	rm.promos.model.Store(promos())
+	rm.promos.model.Store(rm.promos.fresh())
 	rules := rm.users.current().rules
 	users := func() *Users {
 		u := newUsers(rules, rm.ids)

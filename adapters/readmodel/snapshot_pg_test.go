@@ -40,6 +40,7 @@ func (f *firstRead) ReadSince(ctx context.Context, after eventstore.Cursor, limi
 func runUntilCaughtUp(t *testing.T, store eventstore.Store, pg *postgres.Store, withSnapshots bool, last eventstore.Cursor) (rm *readmodel.ReadModel, stop func()) {
 	t.Helper()
 	rm = readmodel.New(store, domain.DefaultSegmentRules(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	rm.EncodeFixed(fixedOf) // kept by the promos restored too
 	if withSnapshots {
 		rm.UseSnapshots(pg, readmodel.SnapshotPolicy{Interval: time.Hour, Events: 1 << 30}) // saves only on the way out
 	}

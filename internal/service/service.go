@@ -110,6 +110,7 @@ func New(ctx context.Context, cfg Config, clock app.Clock, log *slog.Logger) (_ 
 	registry := metrics.NewRegistry()
 	read := readmodel.New(store, cfg.Rules, log)
 	read.UseRetention(readmodel.Retention{Notifications: cfg.NotificationsRetention, EndedPromos: endedPromosRetention, Now: clock.Now})
+	read.EncodeFixed(ports.VisibleFixed)
 	if pg, ok := store.(*postgres.Store); ok {
 		read.UseSnapshots(pg, readmodel.SnapshotPolicy{Interval: cfg.SnapshotInterval, Events: cfg.SnapshotEvents})
 	}
