@@ -29,25 +29,36 @@ const idChunk = 1 << 16
 func newIDTable() *idTable { return &idTable{seed: maphash.MakeSeed()} }
 
 // number is the id's number, if it has one.
-func (t *idTable) number(id string) (int32, bool) {
+func (t *idTable) number(id string) (int32, bool) { return t.numberAfter(id, -1) }
+
+// numberAfter is number for a caller that looks ids up in the order they
+// were numbered, as a fan-out names its users (in the order they
+// registered): it tries the number after prev (the caller's last; -1 for
+// none) first, which when right spares the probe of the table, two misses
+// of the processor's caches.
+func (t *idTable) numberAfter(id string, prev int32) (int32, bool) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	n, _ := t.find(id)
+	n, _ := t.find(id, prev)
 	return n, n >= 0
 }
 
 // intern is the id's number, given now if it has none. The table keeps
 // its own copy of the bytes.
-func (t *idTable) intern(id string) int32 {
+func (t *idTable) intern(id string) int32 { return t.internAfter(id, -1) }
+
+// internAfter is intern that tries the number after prev first, as
+// numberAfter does.
+func (t *idTable) internAfter(id string, prev int32) int32 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	n, slot := t.find(id)
+	n, slot := t.find(id, prev)
 	if n >= 0 {
 		return n
 	}
 	if 4*(len(t.at)+1) > 3*len(t.slots) {
 		t.rehash(max(1024, 2*len(t.slots)))
-		_, slot = t.find(id)
+		_, slot = t.find(id, -1)
 	}
 	n = int32(len(t.at))
 	t.at = append(t.at, t.store(id))
@@ -92,9 +103,13 @@ func (t *idTable) nameLocked(n int32) string {
 	return unsafe.String(&c[k], int(size)) // never written again
 }
 
-// find is the id's number (-1 if none) and the slot where it is or would
-// go; the caller holds the lock.
-func (t *idTable) find(id string) (int32, int) {
+// find is the id's number (-1 if none) and, if it has none, the slot where
+// it would go; the number after prev (if prev >= 0) is tried first. The
+// caller holds the lock.
+func (t *idTable) find(id string, prev int32) (int32, int) {
+	if n := prev + 1; prev >= 0 && int(n) < len(t.at) && t.nameLocked(n) == id {
+		return n, -1
+	}
 	if len(t.slots) == 0 {
 		return -1, 0
 	}

@@ -44,6 +44,64 @@ func TestIDTableNumbersEachIDOnce(t *testing.T) {
 	}
 }
 
+// A guess of the number (the one after the caller's last) changes nothing
+// of the answer, right or wrong, in range or not; an id never interned is
+// numbered after the others whatever the guess.
+func TestIDTableGuessesChangeNoAnswer(t *testing.T) {
+	tab := newIDTable()
+	const n = 5000
+	for i := range n {
+		tab.intern(fmt.Sprintf("user-%d", i))
+	}
+	for _, prev := range []int32{-1, 0, 1, 41, 42, 43, n - 2, n - 1, n, 1 << 30} {
+		for _, i := range []int{0, 1, 42, 43, 44, n - 1} {
+			id := fmt.Sprintf("user-%d", i)
+			if got, ok := tab.numberAfter(id, prev); !ok || got != int32(i) {
+				t.Fatalf("numberAfter(%s, %d) = %d, %v", id, prev, got, ok)
+			}
+			if got := tab.internAfter(id, prev); got != int32(i) {
+				t.Fatalf("internAfter(%s, %d) = %d", id, prev, got)
+			}
+		}
+		if got, ok := tab.numberAfter("nobody", prev); ok {
+			t.Fatalf("numberAfter(nobody, %d) = %d", prev, got)
+		}
+	}
+	if got := tab.internAfter("newcomer", n-1); got != n {
+		t.Fatalf("a new id after the last: numbered %d, want %d", got, n)
+	}
+	if got, ok := tab.number("newcomer"); !ok || got != n {
+		t.Fatalf("the newcomer is not found by its hash: %d, %v", got, ok)
+	}
+}
+
+// BenchmarkIDTableInOrder looks up 1,000,000 ids in the order they were
+// numbered, as a fan-out's notifications name their users: with the guess
+// of the next number, and without.
+func BenchmarkIDTableInOrder(b *testing.B) {
+	tab := newIDTable()
+	ids := make([]string, 1_000_000)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("%08x-0000-4000-8000-%012x", i*7919, i)
+		tab.intern(ids[i])
+	}
+	for _, c := range []struct {
+		name  string
+		guess bool
+	}{{"guess", true}, {"hash", false}} {
+		b.Run(c.name, func(b *testing.B) {
+			i, prev := 0, int32(-1)
+			for b.Loop() {
+				if !c.guess {
+					prev = -1
+				}
+				n, _ := tab.numberAfter(ids[i], prev)
+				prev, i = n, (i+1)%len(ids)
+			}
+		})
+	}
+}
+
 // Interning and reading at once: one number per id, whoever comes first.
 func TestIDTableUnderConcurrentInterns(t *testing.T) {
 	tab := newIDTable()

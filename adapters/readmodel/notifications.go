@@ -34,6 +34,7 @@ type Notifications struct {
 	odd       []oddNotice // notices whose id is not a uuid or whose time is not UTC
 
 	keepFrom int64      // Unix nanoseconds: notices sent before are only counted (retention)
+	lastUser int32      // the user of the last notification folded, tried first for the next
 	pruning  sync.Mutex // one prune at a time
 }
 
@@ -79,7 +80,7 @@ func NewNotifications() *Notifications { return newNotifications(newIDTable()) }
 
 // newNotifications makes an empty model whose user ids are numbered in ids.
 func newNotifications(ids *idTable) *Notifications {
-	return &Notifications{ids: ids, words: map[message]int32{}, sendIndex: map[send]int32{}, sent: map[string]tally{}}
+	return &Notifications{ids: ids, words: map[message]int32{}, sendIndex: map[send]int32{}, sent: map[string]tally{}, lastUser: -1}
 }
 
 // tally is what the model knows of a promo's notifications: how many, and
@@ -103,7 +104,8 @@ func (m *Notifications) Apply(e domain.Event) {
 	if !ok {
 		return
 	}
-	user := m.ids.intern(n.UserID)
+	user := m.ids.internAfter(n.UserID, m.lastUser)
+	m.lastUser = user
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.add(user, message{promoID: n.PromoID, day: n.Day, title: n.Title, body: n.Body}, n.NotificationID, n.SentAt)
@@ -251,14 +253,29 @@ func (m *Notifications) count(promoID string) int {
 	return m.sent[promoID].n
 }
 
-// notifiedOn tells whether the user had a notification on day: the last one
-// is the newest, since the log is folded in order.
-func (m *Notifications) notifiedOn(userID, day string) bool {
-	user, ok := m.ids.number(userID)
+// unnotified keeps the users who had no notification on day: the last one
+// is the newest, since the log is folded in order. A fan-out's users come
+// in the order of their numbers.
+func (m *Notifications) unnotified(users []string, day string) []string {
+	kept, prev := users[:0:0], int32(-1)
+	for _, u := range users {
+		user, ok := m.ids.numberAfter(u, prev)
+		if ok {
+			prev = user
+		}
+		if !ok || !m.notifiedOn(user, day) {
+			kept = append(kept, u)
+		}
+	}
+	return kept
+}
+
+// notifiedOn tells whether the user numbered user had a notification on day.
+func (m *Notifications) notifiedOn(user int32, day string) bool {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	last := m.newest(user)
-	return ok && last >= 0 && m.msgs[m.msgOf(m.at(last))].day == day
+	return last >= 0 && m.msgs[m.msgOf(m.at(last))].day == day
 }
 
 // parseUUID reads a uuid in its canonical form (lower-case hex, 8-4-4-4-12),

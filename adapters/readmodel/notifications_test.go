@@ -66,7 +66,7 @@ func TestNotificationsKeepIdsAndTimesExactly(t *testing.T) {
 			t.Errorf("notification %d:\n got %#v\nwant %#v", i, got[i], sends[i])
 		}
 	}
-	if !m.notifiedOn("ana", sends[len(sends)-1].Day) || m.notifiedOn("ana", sends[0].Day) || m.notifiedOn("bob", sends[0].Day) {
+	if !notifiedOn(m, "ana", sends[len(sends)-1].Day) || notifiedOn(m, "ana", sends[0].Day) || notifiedOn(m, "bob", sends[0].Day) {
 		t.Error("notifiedOn must look at the newest notification of the user only")
 	}
 }
@@ -111,4 +111,9 @@ func TestNotificationsAcrossPages(t *testing.T) {
 			}
 		}
 	}
+}
+
+// notifiedOn tells whether the user had a notification on day.
+func notifiedOn(m *Notifications, userID, day string) bool {
+	return len(m.unnotified([]string{userID}, day)) == 0
 }

@@ -219,14 +219,7 @@ func (rm *ReadModel) Eligible(promoID string, spec domain.PromoSpec, now time.Ti
 // read model has seen: the store still refuses a second one, this only
 // spares it the users it would refuse.
 func (rm *ReadModel) Unnotified(users []string, day string) []string {
-	n := rm.notifications.current()
-	kept := users[:0:0]
-	for _, u := range users {
-		if !n.notifiedOn(u, day) {
-			kept = append(kept, u)
-		}
-	}
-	return kept
+	return rm.notifications.current().unnotified(users, day)
 }
 
 func (rm *ReadModel) Notifications(userID string) ([]domain.NotificationSent, bool) {

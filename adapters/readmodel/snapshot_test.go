@@ -120,7 +120,7 @@ func TestSnapshotRoundTrip(t *testing.T) {
 			t.Fatalf("notifications of %s:\n got %+v\nwant %+v", id, n2, n1)
 		}
 		for _, day := range []string{"2026-11-21", "2026-11-22"} {
-			if notes.notifiedOn(id, day) != notes2.notifiedOn(id, day) {
+			if notifiedOn(notes, id, day) != notifiedOn(notes2, id, day) {
 				t.Fatalf("notifiedOn(%s, %s) differs", id, day)
 			}
 		}
