@@ -1,7 +1,6 @@
 package codec
 
 import (
-	"bytes"
 	"time"
 	"unicode/utf8"
 
@@ -100,25 +99,28 @@ func skipSpace(b []byte, i int) int {
 
 // plainString reads a JSON string at b[i] that has no escape and no control
 // character, and is valid UTF-8; it returns its contents and the index
-// after its closing quote.
+// after its closing quote. One pass over the bytes: UTF-8 is checked
+// only for a string that is not all ASCII.
 func plainString(b []byte, i int) (s []byte, next int, ok bool) {
 	if i >= len(b) || b[i] != '"' {
 		return nil, 0, false
 	}
-	end := bytes.IndexByte(b[i+1:], '"')
-	if end < 0 {
-		return nil, 0, false
-	}
-	s = b[i+1 : i+1+end]
-	for _, c := range s {
-		if c == '\\' || c < 0x20 {
+	ascii := true
+	for k := i + 1; k < len(b); k++ {
+		switch c := b[k]; {
+		case c == '"':
+			s = b[i+1 : k]
+			if !ascii && !utf8.Valid(s) {
+				return nil, 0, false
+			}
+			return s, k + 1, true
+		case c == '\\' || c < 0x20:
 			return nil, 0, false
+		case c >= utf8.RuneSelf:
+			ascii = false
 		}
 	}
-	if !utf8.Valid(s) {
-		return nil, 0, false
-	}
-	return s, i + 2 + end, true
+	return nil, 0, false
 }
 
 // plainTime tells whether s is an RFC 3339 time spelled as Go writes one:
