@@ -168,9 +168,6 @@ type NotificationEncoder struct {
 
 // Encode returns n's event, as EncodeWithID(n.NotificationID, n, n.SentAt).
 func (enc *NotificationEncoder) Encode(n domain.NotificationSent) (eventstore.NewEvent, error) {
-	if y := n.SentAt.Year(); y < 0 || y > 9999 {
-		return EncodeWithID(n.NotificationID, n, n.SentAt) // json refuses it, and says why
-	}
 	w := enc.words
 	if enc.tail == nil || n.PromoID != w.PromoID || n.Day != w.Day || n.Title != w.Title || n.Body != w.Body || n.SentAt != w.SentAt {
 		enc.words, enc.tail = n, notificationTail(n)
@@ -193,8 +190,8 @@ func notificationTail(n domain.NotificationSent) []byte {
 // characters escaped.
 func AppendString(b []byte, s string) []byte { return json.AppendEscape(b, s, json.EscapeHTML) }
 
-// AppendTime appends t as json.Marshal writes a time of the years it takes
-// (0 to 9999).
+// AppendTime appends t as json.Marshal (segmentio's) writes it, whatever
+// the year.
 func AppendTime(b []byte, t time.Time) []byte {
 	return append(t.AppendFormat(append(b, '"'), time.RFC3339Nano), '"')
 }

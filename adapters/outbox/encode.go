@@ -2,7 +2,6 @@ package outbox
 
 import (
 	"strconv"
-	"time"
 
 	"github.com/segmentio/encoding/json"
 
@@ -18,7 +17,7 @@ import (
 
 // envelopeJSON is json.Marshal(e.Envelope()).
 func envelopeJSON(e eventstore.Event) ([]byte, error) {
-	if !plainJSON(e.Data) || e.Metadata != nil && !plainJSON(e.Metadata) || !plainTime(e.OccurredAt) {
+	if !plainJSON(e.Data) || e.Metadata != nil && !plainJSON(e.Metadata) {
 		return json.Marshal(e.Envelope()) // a foreign writer's spacing or characters: compacted, escaped
 	}
 	b := make([]byte, 0, 128+len(e.ID)+len(e.StreamID)+len(e.Type)+len(e.Data)+len(e.Metadata))
@@ -36,10 +35,7 @@ func envelopeJSON(e eventstore.Event) ([]byte, error) {
 }
 
 // deliveryJSON is json.Marshal of n's Delivery.
-func deliveryJSON(n domain.NotificationSent) ([]byte, error) {
-	if !plainTime(n.SentAt) {
-		return json.Marshal(Delivery{n.NotificationID, n.UserID, n.PromoID, n.Title, n.Body, n.SentAt})
-	}
+func deliveryJSON(n domain.NotificationSent) []byte {
 	b := make([]byte, 0, 128+len(n.NotificationID)+len(n.UserID)+len(n.PromoID)+len(n.Title)+len(n.Body))
 	b = codec.AppendString(append(b, `{"id":`...), n.NotificationID)
 	b = codec.AppendString(append(b, `,"user_id":`...), n.UserID)
@@ -47,7 +43,7 @@ func deliveryJSON(n domain.NotificationSent) ([]byte, error) {
 	b = codec.AppendString(append(b, `,"title":`...), n.Title)
 	b = codec.AppendString(append(b, `,"body":`...), n.Body)
 	b = codec.AppendTime(append(b, `,"sent_at":`...), n.SentAt)
-	return append(b, '}'), nil
+	return append(b, '}')
 }
 
 // plainJSON tells whether raw, valid JSON (the store takes nothing else),
@@ -76,6 +72,3 @@ func plainJSON(raw []byte) bool {
 	}
 	return true
 }
-
-// plainTime: a year json.Marshal writes (it refuses the others).
-func plainTime(t time.Time) bool { return t.Year() >= 0 && t.Year() <= 9999 }

@@ -37,7 +37,11 @@ func TestHandWrittenJSONIsMarshals(t *testing.T) {
 	}
 	zones := []*time.Location{time.UTC, time.FixedZone("", -6*3600), time.FixedZone("", 5*3600+1800)}
 	at := func() time.Time {
-		return time.Date(1990+r.IntN(60), time.Month(1+r.IntN(12)), 1+r.IntN(28), r.IntN(24), r.IntN(60), r.IntN(60),
+		year := 1990 + r.IntN(60)
+		if r.IntN(10) == 0 { // years encoding/json refuses: segmentio's writes them, and so must we
+			year = []int{-1, 0, 9999, 10000, 12345}[r.IntN(5)]
+		}
+		return time.Date(year, time.Month(1+r.IntN(12)), 1+r.IntN(28), r.IntN(24), r.IntN(60), r.IntN(60),
 			[]int{0, 1000, 123456789, r.IntN(1e9)}[r.IntN(4)], zones[r.IntN(len(zones))])
 	}
 	plain, spaced, fast, slow := 0, 0, 0, 0
@@ -73,13 +77,17 @@ func TestHandWrittenJSONIsMarshals(t *testing.T) {
 		}
 		n := domain.NotificationSent{NotificationID: words(), UserID: words(), PromoID: words(), Day: "2026-12-02",
 			Title: words(), Body: words(), SentAt: at()}
-		got, _ = deliveryJSON(n)
+		got = deliveryJSON(n)
 		want, _ = json.Marshal(Delivery{n.NotificationID, n.UserID, n.PromoID, n.Title, n.Body, n.SentAt})
 		if !bytes.Equal(got, want) {
 			t.Fatalf("delivery of %+v:\n got %s\nwant %s", n, got, want)
 		}
 		// The same through the relay's reading of the stored notification:
-		// the plain ones by the fast decoder, the rest by the codec.
+		// the plain ones by the fast decoder, the rest by the codec (which
+		// reads back no year beyond 0 to 9999: a dead letter, elsewhere).
+		if y := n.SentAt.Year(); y < 0 || y > 9999 {
+			continue
+		}
 		stored, err := codec.EncodeWithID(text(), n, n.SentAt)
 		if err != nil {
 			t.Fatal(err)
@@ -89,7 +97,7 @@ func TestHandWrittenJSONIsMarshals(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, _ = deliveryJSON(read.(domain.NotificationSent)) // as the relay wrote it before the fast decoder
+		want = deliveryJSON(read.(domain.NotificationSent)) // as the relay wrote it before the fast decoder
 		m, err := deliveryOf(e, &notes)
 		if err != nil || !bytes.Equal(m.Payload, want) {
 			t.Fatalf("delivery of stored %s:\n got %s (%v)\nwant %s", stored.Data, m.Payload, err, want)

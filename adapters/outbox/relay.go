@@ -194,11 +194,7 @@ func deliveryOf(e eventstore.Event, notes *codec.NotificationDecoder) (*message.
 			return nil, fmt.Errorf("outbox: %s decoded as %T", e.Type, ev)
 		}
 	}
-	payload, err := deliveryJSON(n)
-	if err != nil {
-		return nil, fmt.Errorf("outbox: %w", err)
-	}
-	return keyed(n.NotificationID, n.UserID, payload), nil
+	return keyed(n.NotificationID, n.UserID, deliveryJSON(n)), nil
 }
 
 // Delivery is a notification for the push gateway.

@@ -253,9 +253,8 @@ func (m *Notifications) count(promoID string) int {
 	return m.sent[promoID].n
 }
 
-// unnotified keeps the users who had no notification on day: the last one
-// is the newest, since the log is folded in order. A fan-out's users come
-// in the order of their numbers.
+// unnotified keeps the users who had no notification on day. A fan-out's
+// users come in the order of their numbers.
 func (m *Notifications) unnotified(users []string, day string) []string {
 	kept, prev := users[:0:0], int32(-1)
 	for _, u := range users {
@@ -270,7 +269,8 @@ func (m *Notifications) unnotified(users []string, day string) []string {
 	return kept
 }
 
-// notifiedOn tells whether the user numbered user had a notification on day.
+// notifiedOn tells whether the user numbered user had a notification on
+// day: the last one is the newest, since the log is folded in order.
 func (m *Notifications) notifiedOn(user int32, day string) bool {
 	m.mu.RLock()
 	defer m.mu.RUnlock()

@@ -46,8 +46,8 @@ const maxCoveredM = 50_000
 // status and stock come from domain.PromoLife and domain.Units, the rules
 // the aggregate reads them by.
 type promo struct {
-	// units come first: of the record, a user's read touches only them
-	// (the rest it needs is in the geo index).
+	// units and id come first: of the record, a user's read touches only
+	// them (the rest it needs is in the geo index).
 	units   domain.Units
 	id      string
 	spec    domain.PromoSpec // as created: it never changes
@@ -280,7 +280,7 @@ func (m *Promos) unplace(id string) {
 // the circle (a dot product) pass over most; domain.Reaches decides the
 // rest. A promo filed is neither ended nor cancelled (both unplace it under
 // the write lock), so by domain.PromoLife.Status it is active within its
-// window: the read looks at no promo's record but for its units.
+// window: of a promo's record, the read looks only at its head (units, id).
 func (m *Promos) visible(u app.UserView, at domain.Location, now time.Time) []app.VisiblePromo {
 	type seen struct {
 		d float64
