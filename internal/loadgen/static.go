@@ -30,14 +30,22 @@ func (l *Loader) ceiling(ctx context.Context, users, size int, duration time.Dur
 	go func() { _ = srv.Serve(ln) }()
 	defer srv.Close()
 
-	ctx, cancel := context.WithTimeout(ctx, duration)
+	reads, cancel := context.WithTimeout(ctx, duration)
 	defer cancel()
-	codes, lat, took, err := l.readPromos(ctx, "http://"+ln.Addr().String(), users)
+	own := ownCPU()
+	codes, lat, took, err := l.readPromos(reads, "http://"+ln.Addr().String(), users)
 	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return err
+	}
+	own = ownCPU() - own
+	all := 0
+	for _, c := range codes {
+		all += c
 	}
 	ceiling := float64(codes[http.StatusOK]) / took.Seconds()
 	fmt.Fprintf(l.Out, "static server, same requests, same %d B reply: %.0f requests/s, p50 %s, p99 %s; the reads are %.2f of it\n",
 		len(reply), ceiling, lat.quantile(0.5), lat.quantile(0.99), rate/ceiling)
+	fmt.Fprintf(l.Out, "CPU a request: the static server and the load generator together %s\n",
+		micros(own/time.Duration(max(1, all))))
 	return nil
 }
