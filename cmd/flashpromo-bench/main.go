@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -82,8 +83,24 @@ func command() *cobra.Command {
 		}}
 	soak.Flags().IntVar(&soakUsers, "users", 2_000, "users registered before the load, the population of a service in use")
 	soak.Flags().DurationVar(&soakFor, "duration", 10*time.Minute, "how long to load (from 10m on, memory and p99 must not grow)")
-	root.AddCommand(fanout, reserve, query, soak, broker(), relay())
+	if exe, err := os.Executable(); err == nil {
+		l.StaticCommand = []string{exe, "static"}
+	}
+	root.AddCommand(fanout, reserve, query, soak, broker(), relay(), static())
 	return root
+}
+
+// static is the query's ceiling: a static server in a process of its own.
+func static() *cobra.Command {
+	return &cobra.Command{Use: "static SIZE", Short: "Answer every request with a reply of SIZE bytes (the query's ceiling)",
+		Hidden: true, Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			size, err := strconv.Atoi(args[0])
+			if err != nil {
+				return err
+			}
+			return loadgen.ServeStatic(cmd.Context(), size, cmd.OutOrStdout())
+		}}
 }
 
 // broker runs a Kafka-protocol broker (kfake) in a process of its own, with

@@ -33,6 +33,10 @@ type Loader struct {
 	Run         string // prefix of this run's ids, so runs do not collide
 	Client      *http.Client
 	Out         io.Writer
+	// StaticCommand, given the reply's size as its last argument, runs the
+	// ceiling's static server as a process of its own (ServeStatic); nil:
+	// in this process.
+	StaticCommand []string
 
 	tokens  sync.Map     // Caller -> "Bearer <token>"
 	replied atomic.Int64 // bytes of the replies read
