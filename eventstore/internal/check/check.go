@@ -3,9 +3,10 @@
 package check
 
 import (
+	"encoding/json"
 	"fmt"
 
-	"github.com/segmentio/encoding/json" // its Valid is several times faster, and it runs on every event
+	"github.com/valyala/fastjson"
 
 	"github.com/flashpromo/flashpromo/eventstore"
 )
@@ -76,7 +77,7 @@ func events(a eventstore.Append, ids map[string]struct{}) error {
 			return invalid("event id %q twice in one call", e.ID)
 		}
 		ids[e.ID] = struct{}{}
-		if !json.Valid(e.Data) {
+		if !isJSON(e.Data) {
 			return invalid("event %q: data is not JSON", e.ID)
 		}
 	}
@@ -85,4 +86,20 @@ func events(a eventstore.Append, ids map[string]struct{}) error {
 
 func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", eventstore.ErrInvalidArgument, fmt.Sprintf(format, args...))
+}
+
+// isJSON says whether data is JSON, as encoding/json's Valid does. It runs
+// on every event a fan-out appends, where fastjson's Validate is 7 times
+// faster than segmentio's Valid and 3 times than encoding/json's on the
+// service's notifications, whose words are not all ASCII (ADR 0011). But
+// it lets a control character through before an escape in the same string
+// (FuzzDataIsJSONAsTheStandardSays found it), so data with any byte below
+// 0x20, which compact JSON never has, goes to encoding/json.
+func isJSON(data []byte) bool {
+	for _, c := range data {
+		if c < 0x20 {
+			return json.Valid(data)
+		}
+	}
+	return fastjson.ValidateBytes(data) == nil
 }
