@@ -33,9 +33,9 @@ func (t *idTable) number(id string) (int32, bool) { return t.numberAfter(id, -1)
 
 // numberAfter is number for a caller that looks ids up in the order they
 // were numbered, as a fan-out names its users (in the order they
-// registered): it tries the number after prev (the caller's last; -1 for
-// none) first, which when right spares the probe of the table, two misses
-// of the processor's caches.
+// registered, a shard of them skipping some): it tries the numbers just
+// after prev (the caller's last; -1 for none) first, which when right
+// spares the probe of the table.
 func (t *idTable) numberAfter(id string, prev int32) (int32, bool) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
@@ -47,7 +47,7 @@ func (t *idTable) numberAfter(id string, prev int32) (int32, bool) {
 // its own copy of the bytes.
 func (t *idTable) intern(id string) int32 { return t.internAfter(id, -1) }
 
-// internAfter is intern that tries the number after prev first, as
+// internAfter is intern that tries the numbers after prev first, as
 // numberAfter does.
 func (t *idTable) internAfter(id string, prev int32) int32 {
 	t.mu.Lock()
@@ -103,12 +103,23 @@ func (t *idTable) nameLocked(n int32) string {
 	return unsafe.String(&c[k], int(size)) // never written again
 }
 
+// guessAhead is how many numbers after a caller's last find tries before
+// the table. A fan-out's shard of 12 keeps a user in 12, by hash: the next
+// user of its list is 12 numbers on, on average, and within 48 in 98
+// cases of 100. Their bytes lie side by side in the chunks, where a probe
+// of the table costs two misses of the processor's caches.
+const guessAhead = 48
+
 // find is the id's number (-1 if none) and, if it has none, the slot where
-// it would go; the number after prev (if prev >= 0) is tried first. The
-// caller holds the lock.
+// it would go; the guessAhead numbers after prev (if prev >= 0) are tried
+// first. The caller holds the lock.
 func (t *idTable) find(id string, prev int32) (int32, int) {
-	if n := prev + 1; prev >= 0 && int(n) < len(t.at) && t.nameLocked(n) == id {
-		return n, -1
+	if prev >= 0 {
+		for n := int(prev) + 1; n < min(int(prev)+1+guessAhead, len(t.at)); n++ {
+			if t.nameLocked(int32(n)) == id {
+				return int32(n), -1
+			}
+		}
 	}
 	if len(t.slots) == 0 {
 		return -1, 0

@@ -2,6 +2,8 @@ package readmodel
 
 import (
 	"fmt"
+	"hash/fnv"
+	"math"
 	"strings"
 	"sync"
 	"testing"
@@ -53,8 +55,8 @@ func TestIDTableGuessesChangeNoAnswer(t *testing.T) {
 	for i := range n {
 		tab.intern(fmt.Sprintf("user-%d", i))
 	}
-	for _, prev := range []int32{-1, 0, 1, 41, 42, 43, n - 2, n - 1, n, 1 << 30} {
-		for _, i := range []int{0, 1, 42, 43, 44, n - 1} {
+	for _, prev := range []int32{-1, 0, 1, 41, 42, 43, n - 2, n - 1, n, 1 << 30, math.MaxInt32} {
+		for _, i := range []int{0, 1, 42, 43, 44, guessAhead, guessAhead + 1, guessAhead + 2, n - 1} {
 			id := fmt.Sprintf("user-%d", i)
 			if got, ok := tab.numberAfter(id, prev); !ok || got != int32(i) {
 				t.Fatalf("numberAfter(%s, %d) = %d, %v", id, prev, got, ok)
@@ -76,27 +78,35 @@ func TestIDTableGuessesChangeNoAnswer(t *testing.T) {
 }
 
 // BenchmarkIDTableInOrder looks up 1,000,000 ids in the order they were
-// numbered, as a fan-out's notifications name their users: with the guess
-// of the next number, and without.
+// numbered, as a fan-out's notifications name their users, and those of one
+// shard of 12, as a sharded fan-out's do: with the guess of the numbers
+// after the last, and without.
 func BenchmarkIDTableInOrder(b *testing.B) {
 	tab := newIDTable()
 	ids := make([]string, 1_000_000)
+	var shard []string // a fan-out's shard of 12: the ids app.inShard keeps for shard 0
 	for i := range ids {
 		ids[i] = fmt.Sprintf("%08x-0000-4000-8000-%012x", i*7919, i)
 		tab.intern(ids[i])
+		h := fnv.New32a()
+		h.Write([]byte(ids[i]))
+		if h.Sum32()%12 == 0 {
+			shard = append(shard, ids[i])
+		}
 	}
 	for _, c := range []struct {
 		name  string
+		ids   []string
 		guess bool
-	}{{"guess", true}, {"hash", false}} {
+	}{{"guess", ids, true}, {"hash", ids, false}, {"shard/guess", shard, true}, {"shard/hash", shard, false}} {
 		b.Run(c.name, func(b *testing.B) {
 			i, prev := 0, int32(-1)
 			for b.Loop() {
 				if !c.guess {
 					prev = -1
 				}
-				n, _ := tab.numberAfter(ids[i], prev)
-				prev, i = n, (i+1)%len(ids)
+				n, _ := tab.numberAfter(c.ids[i], prev)
+				prev, i = n, (i+1)%len(c.ids)
 			}
 		})
 	}
