@@ -115,7 +115,7 @@ const guessAhead = 48
 // first. The caller holds the lock.
 func (t *idTable) find(id string, prev int32) (int32, int) {
 	if prev >= 0 {
-		for n := int(prev) + 1; n < min(int(prev)+1+guessAhead, len(t.at)); n++ {
+		for n, end := int(prev)+1, min(int(prev)+1+guessAhead, len(t.at)); n < end; n++ {
 			if t.nameLocked(int32(n)) == id {
 				return int32(n), -1
 			}

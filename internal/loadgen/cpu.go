@@ -26,6 +26,14 @@ func ownCPU() time.Duration {
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
 	}
+	return cpuOf(&ru)
+}
+
+// cpuOf is the user and system time of a resource usage (0 for none).
+func cpuOf(ru *syscall.Rusage) time.Duration {
+	if ru == nil {
+		return 0
+	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 

@@ -91,10 +91,7 @@ func (l *Loader) startStatic(ctx context.Context, size int) (string, func() (tim
 			return 0, fmt.Errorf("static server: %w", err)
 		}
 		ru, _ := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-		if ru == nil {
-			return 0, nil
-		}
-		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), nil
+		return cpuOf(ru), nil
 	}
 	return "http://" + strings.TrimSpace(addr), stop, nil
 }
